@@ -1,0 +1,1 @@
+"""The DuckDB store: tables, the evaluation store (`metrics`) and safe SQL helpers."""

@@ -1,0 +1,168 @@
+"""`monitoring-pipelines`: demo data, headless runs, status, starter suites.
+
+Exit codes: 0 success; 1 a run or command failed; 2 bad usage or config; 3 the runs finished
+but some days were blocked by critical quality checks or had quarantined files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from monitoring_pipelines.config import ConfigError, load_model_configs
+from monitoring_pipelines.paths import ProjectPaths
+
+
+def _paths(args: argparse.Namespace) -> ProjectPaths:
+    env = dict(os.environ)
+    if args.home:
+        env["MONITORING_HOME"] = args.home
+    return ProjectPaths.from_env(env)
+
+
+def _instance(paths: ProjectPaths):
+    """The Dagster instance of $DAGSTER_HOME, default ``<home>/.dagster`` (dagster.yaml copied
+    from the home when missing), so CLI runs show in the UI."""
+    import dagster as dg
+
+    if not os.environ.get("DAGSTER_HOME"):
+        dh = paths.home / ".dagster"
+        dh.mkdir(parents=True, exist_ok=True)
+        if not (dh / "dagster.yaml").exists() and (paths.home / "dagster.yaml").exists():
+            shutil.copy(paths.home / "dagster.yaml", dh / "dagster.yaml")
+        os.environ["DAGSTER_HOME"] = str(dh)
+    return dg.DagsterInstance.get()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitoring_pipelines.demo import generate_demo
+    from monitoring_pipelines.quality.starter import write_starter_suite
+
+    paths = _paths(args)
+    end = date.fromisoformat(args.end_day) if args.end_day else date.today() - timedelta(days=1)
+    manifest = generate_demo(paths, end_day=end, days=args.days, rows_per_day=args.rows_per_day,
+                             seed=args.seed)
+    for name, cfg in load_model_configs(paths.config_dir).items():
+        if name in manifest["models"]:
+            path = write_starter_suite(paths, cfg, overwrite=args.refresh_suites)
+            print(f"suite for {name}: {path}")
+    first = min(m["first_day"] for m in manifest["models"].values())
+    print(f"demo: {len(manifest['models'])} models, {first} .. {manifest['end_day']}, "
+          f"{len(manifest['events'])} injected events -> {paths.home / 'data'}")
+    return 0
+
+
+def _date_range(args: argparse.Namespace, paths: ProjectPaths) -> tuple[date, date]:
+    manifest = paths.home / "data" / "demo_manifest.json"
+    if args.start and args.end:
+        return date.fromisoformat(args.start), date.fromisoformat(args.end)
+    if manifest.exists() and not (args.start or args.end):
+        m = json.loads(manifest.read_text())
+        first = min(v["first_day"] for v in m["models"].values())
+        return date.fromisoformat(first), date.fromisoformat(m["end_day"])
+    day = date.fromisoformat(args.start or args.end) if (args.start or args.end) else (
+        date.today() - timedelta(days=1))
+    return day, day
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from monitoring_pipelines.runner import run_days
+    from monitoring_pipelines.status import model_summary, status_table
+
+    paths = _paths(args)
+    configs = load_model_configs(paths.config_dir)
+    models = args.models.split(",") if args.models else sorted(configs)
+    unknown = [m for m in models if m not in configs]
+    if unknown:
+        print(f"unknown models {unknown}; configs in {paths.config_dir}: {sorted(configs)}",
+              file=sys.stderr)
+        return 2
+    start, end = _date_range(args, paths)
+    print(f"running {len(models)} model(s) from {start} to {end}")
+
+    def progress(o, i, total):
+        where = f"{o.model} {o.day}" if o.day else f"{o.model} reference"
+        note = f"  {o.message[:160]}" if o.status != "ok" else ""
+        print(f"[{i:>4}/{total}] {where:<28} {o.status:<11} {o.seconds:5.1f}s{note}", flush=True)
+
+    summary = run_days(paths, models, start, end, instance=_instance(paths), progress=progress)
+    table = status_table(paths.database)
+    table = table[table["model"].isin(models) & table["day"].between(start, end)]
+    print("\nper-model summary")
+    print(model_summary(table).to_string(index=False))
+    print(f"\nruns: {summary.count('ok')} ok, {summary.count('blocked')} blocked by quality, "
+          f"{summary.count('quarantined')} quarantined, {summary.count('failed')} failed")
+    return summary.exit_code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from monitoring_pipelines.status import status_table
+
+    paths = _paths(args)
+    if not paths.database.exists():
+        print(f"no store at {paths.database}: run `monitoring-pipelines run` first",
+              file=sys.stderr)
+        return 1
+    table = status_table(paths.database, args.model)
+    if args.days:
+        table = table.groupby("model").tail(args.days)
+    print(table.to_string(index=False) if not table.empty else "no days stored")
+    return 0
+
+
+def cmd_suggest_suite(args: argparse.Namespace) -> int:
+    from monitoring_pipelines.quality.starter import write_starter_suite
+
+    paths = _paths(args)
+    configs = load_model_configs(paths.config_dir)
+    if args.model not in configs:
+        print(f"unknown model {args.model!r}; known: {sorted(configs)}", file=sys.stderr)
+        return 2
+    path = write_starter_suite(paths, configs[args.model], overwrite=True)
+    print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="monitoring-pipelines", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--home", help="monitoring home (default: $MONITORING_HOME or the cwd)")
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("demo", help="generate the demo models' data (no downloads)")
+    d.add_argument("--end-day", help="last demo day, YYYY-MM-DD (default: yesterday)")
+    d.add_argument("--days", type=int, default=60)
+    d.add_argument("--rows-per-day", type=int, default=20000, help="the classifier's volume")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--refresh-suites", action="store_true",
+                   help="overwrite the demo models' expectation suites")
+    d.set_defaults(func=cmd_demo)
+    r = sub.add_parser("run", help="materialize every asset for a date range, headless")
+    r.add_argument("--start", help="first day (default: the demo's first day, else yesterday)")
+    r.add_argument("--end", help="last day (default: the demo's last day, else yesterday)")
+    r.add_argument("--models", help="comma-separated model names (default: all configs)")
+    r.set_defaults(func=cmd_run)
+    s = sub.add_parser("status", help="per model per day: rows, labels, quality, health")
+    s.add_argument("--model")
+    s.add_argument("--days", type=int, help="only the last N days of each model")
+    s.set_defaults(func=cmd_status)
+    g = sub.add_parser("suggest-suite", help="write a starter suite from the reference data")
+    g.add_argument("model")
+    g.set_defaults(func=cmd_suggest_suite)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        print(f"config error:\n{err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Service health of a model, read from its logs."""

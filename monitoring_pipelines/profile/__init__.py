@@ -1,0 +1,1 @@
+"""Per-day feature profiles: the summary statistics every later vital sign starts from."""

@@ -1,0 +1,130 @@
+"""Run the asset graph headless, in-process, through Dagster: what `monitoring-pipelines run`
+and the tests call. One run per model day, so each day's blocking checks stop only that day."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from monitoring_pipelines import constants as k
+from monitoring_pipelines.defs.partitions import model_day_key
+from monitoring_pipelines.paths import ProjectPaths
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+@contextmanager
+def monitoring_env(paths: ProjectPaths) -> Iterator[None]:
+    """Point the code location at ``paths`` for the duration (restores the environment)."""
+    values = {
+        "MONITORING_HOME": paths.home, "MONITORING_CONFIG_DIR": paths.config_dir,
+        "MONITORING_EXPECTATIONS_DIR": paths.expectations_dir, "MONITORING_DB": paths.database,
+        "MONITORING_QUARANTINE_DIR": paths.quarantine_dir,
+    }
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update({name: str(v) for name, v in values.items()})
+    try:
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = old
+
+
+def load_definitions(paths: ProjectPaths) -> dg.Definitions:
+    """The code location's definitions, bound to ``paths``."""
+    with monitoring_env(paths):
+        defs = dg.load_from_defs_folder(path_within_project=PACKAGE_DIR)
+        defs.get_repository_def()  # resolve resources while the environment is set
+    return defs
+
+
+@dataclass
+class DayOutcome:
+    model: str
+    day: date
+    status: str  # ok | blocked | quarantined | failed
+    message: str = ""
+    seconds: float = 0.0
+    run_id: str = ""
+
+
+@dataclass
+class RunSummary:
+    outcomes: list[DayOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all ran clean; 1 a run failed; 3 only data findings (blocked or quarantined days)."""
+        if self.count("failed"):
+            return 1
+        return 3 if self.count("blocked") or self.count("quarantined") else 0
+
+
+def classify(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
+    """(status, message) of a finished run."""
+    errors = [e.event_specific_data.error for e in result.get_step_failure_events()]
+    errors = [e for e in errors if e is not None]
+    if result.success and not errors:
+        return "ok", ""
+    if errors and all(e.cls_name == "DagsterAssetCheckFailedError" for e in errors):
+        return "blocked", errors[0].message.strip().replace("\n", " ")
+    text = "; ".join(e.message.strip().splitlines()[0] for e in errors) or "run failed"
+    if errors and all("quarantined" in e.message for e in errors):
+        return "quarantined", text
+    return "failed", text
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def run_days(
+    paths: ProjectPaths, models: list[str], start: date, end: date, *,
+    instance: dg.DagsterInstance, job: str = k.MONITOR_JOB,
+    progress: Callable[[DayOutcome, int, int], None] | None = None,
+) -> RunSummary:
+    """Load references, then run ``job`` for every (day, model) in order of days."""
+    defs = load_definitions(paths)
+    known = set(instance.get_dynamic_partitions(k.MODEL_DIM))
+    missing = [m for m in models if m not in known]
+    if missing:
+        instance.add_dynamic_partitions(k.MODEL_DIM, missing)
+    summary = RunSummary()
+    ref_job = defs.resolve_job_def(k.REFERENCE_JOB)
+    day_job = defs.resolve_job_def(job)
+    plan = [(d, m) for d in days_between(start, end) for m in models]
+    total = len(plan) + len(models)
+    for i, m in enumerate(models):
+        _run_one(ref_job, m, m, None, instance, summary, progress, i + 1, total)
+    for i, (d, m) in enumerate(plan):
+        _run_one(day_job, model_day_key(m, d), m, d, instance, summary, progress,
+                 len(models) + i + 1, total)
+    return summary
+
+
+def _run_one(job, key, model, day, instance, summary, progress, i, total) -> None:
+    t0 = time.perf_counter()
+    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
+                                    tags={"model": model, "trigger": "cli"})
+    status, message = classify(result)
+    outcome = DayOutcome(model, day, status, message, time.perf_counter() - t0, result.run_id)
+    if day is not None:
+        summary.outcomes.append(outcome)
+    elif status != "ok":
+        outcome.status = "failed"
+        summary.outcomes.append(outcome)
+    if progress:
+        progress(outcome, i, total)

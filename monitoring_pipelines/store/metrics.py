@@ -1,0 +1,105 @@
+"""The evaluation store: one long table ``metrics`` that every vital sign writes to.
+
+Columns: model, day, family, metric, subject ('' when none), value, lower, upper,
+status (ok | warn | alert), computed_at, run_id. A family's rows for one model and day are
+replaced as a whole, inside the caller's transaction, so a re-run never leaves stale figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+STATUSES = ("ok", "warn", "alert")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure. ``value`` may be None (not computable); bounds are optional."""
+
+    metric: str
+    value: float | None
+    subject: str = ""
+    lower: float | None = None
+    upper: float | None = None
+    status: str = "ok"
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+
+
+def _clean(x: float | None) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def replace_metrics(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    model: str,
+    day: date,
+    family: str,
+    metrics: list[Metric],
+    run_id: str | None = None,
+) -> int:
+    """Replace the (model, day, family) rows with ``metrics``; returns the rows written.
+
+    Call inside :func:`~monitoring_pipelines.store.connection.transaction` together with the
+    data the figures describe, so both change together or not at all.
+    """
+    con.execute(
+        "DELETE FROM metrics WHERE model = ? AND day = ? AND family = ?", [model, day, family]
+    )
+    if not metrics:
+        return 0
+    now = datetime.now()
+    frame = pd.DataFrame(
+        {
+            "model": model,
+            "day": pd.Timestamp(day),
+            "family": family,
+            "metric": [m.metric for m in metrics],
+            "subject": [m.subject for m in metrics],
+            "value": [_clean(m.value) for m in metrics],
+            "lower": [_clean(m.lower) for m in metrics],
+            "upper": [_clean(m.upper) for m in metrics],
+            "status": [m.status for m in metrics],
+            "computed_at": now,
+            "run_id": run_id,
+        }
+    )
+    frame["day"] = frame["day"].dt.date
+    con.register("_new_metrics", frame)
+    try:
+        con.execute(
+            "INSERT INTO metrics (model, day, family, metric, subject, value, lower, upper, "
+            "status, computed_at, run_id) SELECT model, day, family, metric, subject, value, "
+            "lower, upper, status, computed_at, run_id FROM _new_metrics"
+        )
+    finally:
+        con.unregister("_new_metrics")
+    return len(metrics)
+
+
+def read_metrics(
+    con: duckdb.DuckDBPyConnection, *, model: str | None = None, family: str | None = None
+) -> pd.DataFrame:
+    """Metrics rows (optionally of one model and/or family), ordered by day."""
+    where, params = [], []
+    if model:
+        where.append("model = ?")
+        params.append(model)
+    if family:
+        where.append("family = ?")
+        params.append(family)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return con.execute(
+        f"SELECT * FROM metrics {clause} ORDER BY model, day, family, metric, subject", params
+    ).df()

@@ -95,3 +95,15 @@ def demo_configs(home: ProjectPaths) -> ProjectPaths:
     for f in (REPO / "config" / "models").glob("*.yaml"):
         shutil.copy(f, home.config_dir / f.name)
     return home
+
+
+def write_toy_reference(home: ProjectPaths, n: int = 3000, days: int = 30) -> Path:
+    """Reference data for 'toy' spanning ``days`` days before the monitored period."""
+    frames = [toy_frame(date(2026, 1, 1) + timedelta(days=i), n=n // days, seed=100 + i)
+              for i in range(days)]
+    ref = pd.concat(frames, ignore_index=True)
+    ref["label"] = (np.random.default_rng(1).uniform(size=len(ref)) < ref["score"]).astype(int)
+    path = home.home / "reference" / "toy.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ref.to_parquet(path, index=False)
+    return path

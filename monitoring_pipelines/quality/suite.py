@@ -51,8 +51,9 @@ def _exp(kind: str, severity: str, reason: str, **kwargs: Any) -> dict[str, Any]
 
 def _null_checks(col: str, p0: float | None, *, day_rows: int | None, critical: bool,
                  warn_floor: float = 0.0, crit_floor: float = 0.0) -> list[dict]:
-    """Not-null expectations (a warning and a critical ``mostly``) for a column whose reference
-    null rate is ``p0`` (None: absent from the reference, only an all-null guard)."""
+    """Not-null expectations for a column whose reference null rate is ``p0``: a warning
+    ``mostly`` and, when ``critical``, a critical one far beyond it (``p0`` None: absent from
+    the reference, only a guard against an (almost) entirely null column)."""
     sev = CRITICAL if critical else WARNING
     if p0 is None:
         return [_exp("column_values_to_not_be_null", sev,
@@ -64,13 +65,13 @@ def _null_checks(col: str, p0: float | None, *, day_rows: int | None, critical: 
     crit = max(crit, crit_floor)
     warn = min(max(warn, p0 + warn_floor), crit)
     ref_txt = f"reference null rate {p0:.2%}"
-    return [
-        _exp("column_values_to_not_be_null", WARNING,
-             f"{ref_txt}; warning above {warn:.2%} null", column=col, mostly=P.mostly_for(warn)),
-        _exp("column_values_to_not_be_null", sev,
-             f"{ref_txt}; {sev} above {crit:.2%} null (column missing or broken upstream)",
-             column=col, mostly=P.mostly_for(crit)),
-    ]
+    out = [_exp("column_values_to_not_be_null", WARNING, f"{ref_txt}; warning above {warn:.2%} "
+                "null", column=col, mostly=P.mostly_for(warn))]
+    if critical:
+        out.append(_exp("column_values_to_not_be_null", CRITICAL, f"{ref_txt}; critical above "
+                        f"{crit:.2%} null (column missing or broken upstream)", column=col,
+                        mostly=P.mostly_for(crit)))
+    return out
 
 
 def _numeric_checks(col: str, prof: P.NumericProfile, *, critical: bool, what: str) -> list[dict]:

@@ -1,0 +1,191 @@
+"""Validate one day's predictions against a GX 1.x suite (DQ-2), without Dagster.
+
+One ephemeral GX context per process (created on first use, progress bars off) holds a pandas
+data source with one dataframe asset; each call validates a batch built from the frame.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import great_expectations as gx
+import numpy as np
+import pandas as pd
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+
+from monitoring_pipelines.quality.report import (
+    SEVERITIES,
+    ExpectationOutcome,
+    QualityReport,
+    expectation_id,
+    jsonable,
+    to_json,
+)
+
+RESULT_FORMATS = ("BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE")
+DEFAULT_RESULT_FORMAT = "BASIC"
+"""The cheapest GX format that still reports unexpected_count and unexpected_percent."""
+_LOCK = threading.Lock()
+
+
+@functools.cache
+def _batch_definition() -> Any:
+    """The process-wide GX batch definition (whole dataframe) of an ephemeral context."""
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        analytics_enabled=False,
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    asset = context.data_sources.add_pandas("monitoring_pipelines").add_dataframe_asset("day")
+    return asset.add_batch_definition_whole_dataframe("whole_day")
+
+
+def warm_up() -> float:
+    """Create the process's GX context now (not on the first validation); returns seconds."""
+    start = time.perf_counter()
+    _batch_definition()
+    return time.perf_counter() - start
+
+
+def _normalize(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with pandas extension dtypes turned into the numpy/object dtypes GX's type
+    checks understand (nullable ints/floats -> float64, strings/booleans/categories -> object
+    with None, tz-aware timestamps -> naive UTC). Unchanged columns are not copied."""
+    out: pd.DataFrame | None = None
+    for col, dtype in frame.dtypes.items():
+        s = frame[col]
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            conv = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        elif not isinstance(dtype, pd.api.extensions.ExtensionDtype) or isinstance(
+            dtype, pd.PeriodDtype | pd.IntervalDtype
+        ):
+            continue
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            conv = pd.to_datetime(s)
+        elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            conv = pd.Series(s.to_numpy(dtype="float64", na_value=np.nan), index=s.index)
+        else:
+            conv = s.astype(object).where(s.notna(), None)
+        if out is None:
+            out = frame.copy(deep=False)
+        out[col] = conv
+    return frame if out is None else out
+
+
+def _severity(raw: dict[str, Any]) -> str:
+    """The GX ``severity`` field when present, else ``meta.severity``, else GX's default."""
+    sev = raw.get("severity") or (raw.get("meta") or {}).get("severity") or "critical"
+    sev = str(getattr(sev, "value", sev)).lower()
+    return sev if sev in SEVERITIES else "critical"
+
+
+def _exception_messages(info: dict[str, Any] | None) -> list[str]:
+    """Messages of exceptions GX caught while computing an expectation (flat or per metric)."""
+    if not info:
+        return []
+    entries = [info] if "raised_exception" in info else list(info.values())
+    return [
+        str(e.get("exception_message"))
+        for e in entries
+        if isinstance(e, dict) and e.get("raised_exception")
+    ]
+
+
+def _outcome(raw: dict[str, Any], severity: str, result: Any) -> ExpectationOutcome:
+    """One report row from a suite expectation and its GX result (None: no result came back)."""
+    kwargs = raw.get("kwargs") or {}
+    r = dict(result.result or {}) if result is not None else {}
+    errors = _exception_messages(result.exception_info) if result is not None else ["no result"]
+    details = {
+        "kwargs": kwargs,
+        "reason": (raw.get("meta") or {}).get("reason"),
+        "element_count": r.get("element_count"),
+        "missing_count": r.get("missing_count"),
+        "partial_unexpected_list": r.get("partial_unexpected_list"),
+        "exceptions": errors,
+    }
+    count = r.get("unexpected_count")
+    percent = r.get("unexpected_percent")
+    return ExpectationOutcome(
+        expectation_id=expectation_id(raw["type"], kwargs),
+        expectation_type=raw["type"],
+        column=kwargs.get("column"),
+        severity=severity,
+        success=bool(result is not None and result.success),
+        observed_value=to_json(r.get("observed_value")),
+        unexpected_count=None if count is None else int(count),
+        unexpected_percent=None if percent is None else float(percent),
+        details=jsonable({k: v for k, v in details.items() if v not in (None, [])}),
+    )
+
+
+def day_parameters(day: date) -> dict[str, datetime]:
+    """Suite parameters of a partition day: ``day_start`` (00:00) and ``day_end`` (next 00:00)."""
+    start = datetime(day.year, day.month, day.day)
+    return {"day_start": start, "day_end": start + timedelta(days=1)}
+
+
+def validate_day(
+    frame: pd.DataFrame,
+    suite: gx.ExpectationSuite | dict[str, Any],
+    *,
+    day: date,
+    result_format: str = DEFAULT_RESULT_FORMAT,
+    parameters: dict[str, Any] | None = None,
+) -> QualityReport:
+    """Validate one day's stored predictions ``frame`` against ``suite``.
+
+    ``day`` supplies the suite parameters ``day_start``/``day_end``; ``parameters`` adds or
+    overrides others. A column the suite expects but the frame lacks, or an empty frame, gives
+    failed (or vacuously passed) expectations, never an exception. Severity per expectation is
+    GX's ``severity`` field (``meta.severity`` when a hand-written suite omits the field).
+
+    Returns a :class:`QualityReport` with one outcome per suite expectation, in suite order.
+    """
+    if result_format not in RESULT_FORMATS:
+        raise ValueError(f"result_format must be one of {RESULT_FORMATS}, not {result_format!r}")
+    data = suite.to_json_dict() if isinstance(suite, gx.ExpectationSuite) else suite
+    data = copy.deepcopy(dict(data))
+    raws = list(data.get("expectations") or [])
+    by_id: dict[str, int] = {}
+    severities = []
+    for i, raw in enumerate(raws):
+        severities.append(_severity(raw))
+        gx_id = str(uuid.uuid4())
+        by_id[gx_id] = i
+        data["expectations"][i] = {**raw, "id": gx_id, "severity": severities[-1]}
+    gx_suite = gx.ExpectationSuite(**data)
+    params = {**day_parameters(day), **(parameters or {})}
+    batch_definition = _batch_definition()
+    df = _normalize(frame)
+    start = time.perf_counter()
+    with _LOCK:
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
+        result = batch.validate(gx_suite, result_format=result_format,
+                                expectation_parameters=params)
+    elapsed = time.perf_counter() - start
+    results: list[Any] = [None] * len(raws)
+    for r in result.results:
+        idx = by_id.get(str(r.expectation_config.id))
+        if idx is not None:
+            results[idx] = r
+    outcomes = tuple(_outcome(raw, sev, res) for raw, sev, res in zip(raws, severities, results))
+    return QualityReport(
+        day=day,
+        suite_name=str(data.get("name", "")),
+        row_count=len(frame),
+        result_format=result_format,
+        elapsed_seconds=elapsed,
+        outcomes=outcomes,
+    )

@@ -1,0 +1,95 @@
+"""Synthetic churn-model data shaped like a stored day (``expected_columns`` + system columns)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitoring_pipelines.config import ModelConfig, load_model_config
+from monitoring_pipelines.quality import suggest_suite
+from monitoring_pipelines.store.columns import expected_columns
+
+REPO = Path(__file__).resolve().parents[2]
+DAY = date(2024, 3, 15)
+PLANS, REGIONS, PAYMENTS = ["basic", "standard", "premium"], ["north", "south", "east", "west"], [
+    "card", "bank", "paypal"]
+
+
+def churn_rows(n: int, day: date, seed: int, *, id_prefix: str = "p") -> pd.DataFrame:
+    """``n`` churn predictions on ``day`` with the stored columns of the churn config."""
+    rng = np.random.default_rng(seed)
+    start = datetime(day.year, day.month, day.day)
+    seconds = np.sort(rng.uniform(0, 86_400 - 1, n))
+    ts = pd.to_datetime(start) + pd.to_timedelta(seconds, unit="s")
+    score = rng.beta(2, 5, n)
+    discount = rng.uniform(0, 30, n)
+    discount[rng.random(n) < 0.05] = np.nan
+    payment = rng.choice(PAYMENTS, n).astype(object)
+    payment[rng.random(n) < 0.02] = None
+    return pd.DataFrame({
+        "prediction_id": [f"{id_prefix}{seed}-{i}" for i in range(n)],
+        "timestamp": ts.as_unit("us"),
+        "prediction": np.where(score >= 0.5, "1", "0").astype(object),
+        "score": score,
+        "model_version": "v1",
+        "error": pd.Series([None] * n, dtype=object),
+        "latency_ms": rng.lognormal(3.5, 0.4, n),
+        "tenure_months": rng.integers(0, 73, n).astype(float),
+        "monthly_charges": rng.uniform(20, 120, n),
+        "support_calls": rng.poisson(1.5, n).astype(float),
+        "usage_gb": rng.lognormal(2.5, 0.8, n),
+        "days_since_login": np.minimum(rng.exponential(6, n), 90.0),
+        "discount_pct": discount,
+        "plan": rng.choice(PLANS, n, p=[0.5, 0.3, 0.2]).astype(object),
+        "region": rng.choice(REGIONS, n).astype(object),
+        "payment_method": payment,
+        "gender": rng.choice(["f", "m", "x"], n, p=[0.49, 0.49, 0.02]).astype(object),
+        "age_band": rng.choice(["18-29", "30-44", "45-64", "65+"], n).astype(object),
+    })
+
+
+def stored_day(frame: pd.DataFrame, cfg: ModelConfig, day: date) -> pd.DataFrame:
+    """``frame`` as the store returns it: declared columns in order (missing ones all-NULL)
+    plus ``_day``, ``_source_file`` and ``_ingested_at``."""
+    out = pd.DataFrame(index=frame.index)
+    for col, typ in expected_columns(cfg).items():
+        if col in frame.columns:
+            out[col] = frame[col]
+        else:
+            out[col] = np.nan if typ == "DOUBLE" else pd.Series([None] * len(frame), dtype=object)
+    out["_day"] = pd.Timestamp(day).as_unit("us")
+    out["_source_file"] = f"landing/churn/{day}.parquet"
+    out["_ingested_at"] = pd.Timestamp("2024-04-01 02:00").as_unit("us")
+    return out
+
+
+@pytest.fixture(scope="session")
+def churn_cfg() -> ModelConfig:
+    return load_model_config(REPO / "config" / "models" / "churn.yaml")
+
+
+@pytest.fixture(scope="session")
+def churn_reference() -> pd.DataFrame:
+    """14 days x ~1500 rows of reference data, with labels."""
+    days = [
+        churn_rows(1400 + 20 * k, DAY - timedelta(days=30 - k), seed=100 + k, id_prefix="r")
+        for k in range(14)
+    ]
+    ref = pd.concat(days, ignore_index=True)
+    ref["label"] = (np.random.default_rng(7).random(len(ref)) < ref["score"]).astype(int).astype(str)
+    return ref
+
+
+@pytest.fixture(scope="session")
+def churn_suite(churn_cfg: ModelConfig, churn_reference: pd.DataFrame) -> dict:
+    return suggest_suite(churn_cfg, churn_reference)
+
+
+@pytest.fixture()
+def good_day(churn_cfg: ModelConfig) -> pd.DataFrame:
+    """A reference-like day of 1500 rows."""
+    return stored_day(churn_rows(1500, DAY, seed=1), churn_cfg, DAY)

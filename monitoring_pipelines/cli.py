@@ -11,7 +11,6 @@ import os
 import shutil
 import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 from monitoring_pipelines.config import ConfigError, load_model_configs
 from monitoring_pipelines.paths import ProjectPaths
@@ -44,15 +43,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     paths = _paths(args)
     end = date.fromisoformat(args.end_day) if args.end_day else date.today() - timedelta(days=1)
-    manifest = generate_demo(paths, end_day=end, days=args.days, rows_per_day=args.rows_per_day,
-                             seed=args.seed)
+    manifest = generate_demo(
+        paths, end_day=end, days=args.days, rows_per_day=args.rows_per_day, seed=args.seed
+    )
     for name, cfg in load_model_configs(paths.config_dir).items():
         if name in manifest["models"]:
             path = write_starter_suite(paths, cfg, overwrite=args.refresh_suites)
             print(f"suite for {name}: {path}")
     first = min(m["first_day"] for m in manifest["models"].values())
-    print(f"demo: {len(manifest['models'])} models, {first} .. {manifest['end_day']}, "
-          f"{len(manifest['events'])} injected events -> {paths.home / 'data'}")
+    print(
+        f"demo: {len(manifest['models'])} models, {first} .. {manifest['end_day']}, "
+        f"{len(manifest['events'])} injected events -> {paths.home / 'data'}"
+    )
     return 0
 
 
@@ -64,8 +66,11 @@ def _date_range(args: argparse.Namespace, paths: ProjectPaths) -> tuple[date, da
         m = json.loads(manifest.read_text())
         first = min(v["first_day"] for v in m["models"].values())
         return date.fromisoformat(first), date.fromisoformat(m["end_day"])
-    day = date.fromisoformat(args.start or args.end) if (args.start or args.end) else (
-        date.today() - timedelta(days=1))
+    day = (
+        date.fromisoformat(args.start or args.end)
+        if (args.start or args.end)
+        else (date.today() - timedelta(days=1))
+    )
     return day, day
 
 
@@ -78,8 +83,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     models = args.models.split(",") if args.models else sorted(configs)
     unknown = [m for m in models if m not in configs]
     if unknown:
-        print(f"unknown models {unknown}; configs in {paths.config_dir}: {sorted(configs)}",
-              file=sys.stderr)
+        print(
+            f"unknown models {unknown}; configs in {paths.config_dir}: {sorted(configs)}",
+            file=sys.stderr,
+        )
         return 2
     start, end = _date_range(args, paths)
     print(f"running {len(models)} model(s) from {start} to {end}")
@@ -94,8 +101,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     table = table[table["model"].isin(models) & table["day"].between(start, end)]
     print("\nper-model summary")
     print(model_summary(table).to_string(index=False))
-    print(f"\nruns: {summary.count('ok')} ok, {summary.count('blocked')} blocked by quality, "
-          f"{summary.count('quarantined')} quarantined, {summary.count('failed')} failed")
+    print(
+        f"\nruns: {summary.count('ok')} ok, {summary.count('blocked')} blocked by quality, "
+        f"{summary.count('quarantined')} quarantined, {summary.count('failed')} failed"
+    )
     return summary.exit_code
 
 
@@ -104,8 +113,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     paths = _paths(args)
     if not paths.database.exists():
-        print(f"no store at {paths.database}: run `monitoring-pipelines run` first",
-              file=sys.stderr)
+        print(
+            f"no store at {paths.database}: run `monitoring-pipelines run` first", file=sys.stderr
+        )
         return 1
     table = status_table(paths.database, args.model)
     if args.days:
@@ -128,8 +138,11 @@ def cmd_suggest_suite(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="monitoring-pipelines", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="monitoring-pipelines",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--home", help="monitoring home (default: $MONITORING_HOME or the cwd)")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="generate the demo models' data (no downloads)")
@@ -137,8 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--days", type=int, default=60)
     d.add_argument("--rows-per-day", type=int, default=20000, help="the classifier's volume")
     d.add_argument("--seed", type=int, default=7)
-    d.add_argument("--refresh-suites", action="store_true",
-                   help="overwrite the demo models' expectation suites")
+    d.add_argument(
+        "--refresh-suites",
+        action="store_true",
+        help="overwrite the demo models' expectation suites",
+    )
     d.set_defaults(func=cmd_demo)
     r = sub.add_parser("run", help="materialize every asset for a date range, headless")
     r.add_argument("--start", help="first day (default: the demo's first day, else yesterday)")

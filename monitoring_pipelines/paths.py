@@ -46,7 +46,9 @@ class ProjectPaths:
                 env.get("MONITORING_EXPECTATIONS_DIR", base.expectations_dir)
             ).resolve(),
             database=Path(env.get("MONITORING_DB", base.database)).resolve(),
-            quarantine_dir=Path(env.get("MONITORING_QUARANTINE_DIR", base.quarantine_dir)).resolve(),
+            quarantine_dir=Path(
+                env.get("MONITORING_QUARANTINE_DIR", base.quarantine_dir)
+            ).resolve(),
         )
 
     def resolve(self, path: str | Path) -> Path:

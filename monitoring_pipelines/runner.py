@@ -24,8 +24,10 @@ PACKAGE_DIR = Path(__file__).parent
 def monitoring_env(paths: ProjectPaths) -> Iterator[None]:
     """Point the code location at ``paths`` for the duration (restores the environment)."""
     values = {
-        "MONITORING_HOME": paths.home, "MONITORING_CONFIG_DIR": paths.config_dir,
-        "MONITORING_EXPECTATIONS_DIR": paths.expectations_dir, "MONITORING_DB": paths.database,
+        "MONITORING_HOME": paths.home,
+        "MONITORING_CONFIG_DIR": paths.config_dir,
+        "MONITORING_EXPECTATIONS_DIR": paths.expectations_dir,
+        "MONITORING_DB": paths.database,
         "MONITORING_QUARANTINE_DIR": paths.quarantine_dir,
     }
     saved = {name: os.environ.get(name) for name in values}
@@ -92,8 +94,13 @@ def days_between(start: date, end: date) -> list[date]:
 
 
 def run_days(
-    paths: ProjectPaths, models: list[str], start: date, end: date, *,
-    instance: dg.DagsterInstance, job: str = k.MONITOR_JOB,
+    paths: ProjectPaths,
+    models: list[str],
+    start: date,
+    end: date,
+    *,
+    instance: dg.DagsterInstance,
+    job: str = k.MONITOR_JOB,
     progress: Callable[[DayOutcome, int, int], None] | None = None,
 ) -> RunSummary:
     """Load references, then run ``job`` for every (day, model) in order of days."""
@@ -110,15 +117,28 @@ def run_days(
     for i, m in enumerate(models):
         _run_one(ref_job, m, m, None, instance, summary, progress, i + 1, total)
     for i, (d, m) in enumerate(plan):
-        _run_one(day_job, model_day_key(m, d), m, d, instance, summary, progress,
-                 len(models) + i + 1, total)
+        _run_one(
+            day_job,
+            model_day_key(m, d),
+            m,
+            d,
+            instance,
+            summary,
+            progress,
+            len(models) + i + 1,
+            total,
+        )
     return summary
 
 
 def _run_one(job, key, model, day, instance, summary, progress, i, total) -> None:
     t0 = time.perf_counter()
-    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
-                                    tags={"model": model, "trigger": "cli"})
+    result = job.execute_in_process(
+        partition_key=key,
+        instance=instance,
+        raise_on_error=False,
+        tags={"model": model, "trigger": "cli"},
+    )
     status, message = classify(result)
     outcome = DayOutcome(model, day, status, message, time.perf_counter() - t0, result.run_id)
     if day is not None:

@@ -43,9 +43,11 @@ def status_table(database: Path, model: str | None = None) -> pd.DataFrame:
     expectations), health (worst status) and its breached metrics, quarantined files."""
     con = connect(database, read_only=True)
     try:
-        return con.execute(STATUS_SQL, {"model": model}).df()
+        table = con.execute(STATUS_SQL, {"model": model}).df()
     finally:
         con.close()
+    table["day"] = pd.to_datetime(table["day"]).dt.date
+    return table
 
 
 def model_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -54,11 +56,13 @@ def model_summary(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return table
     g = table.groupby("model")
-    return pd.DataFrame({
-        "days": g["day"].nunique(),
-        "rows": g["rows"].sum(),
-        "mean_label_coverage": g["label_coverage"].mean().round(3),
-        "days_quality_blocked": g["dq_critical"].apply(lambda s: int((s > 0).sum())),
-        "days_health_alert": g["health"].apply(lambda s: int((s == "alert").sum())),
-        "quarantined_files": g["quarantined"].sum(),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "days": g["day"].nunique(),
+            "rows": g["rows"].sum(),
+            "mean_label_coverage": g["label_coverage"].mean().round(3),
+            "days_quality_blocked": g["dq_critical"].apply(lambda s: int((s > 0).sum())),
+            "days_health_alert": g["health"].apply(lambda s: int((s == "alert").sum())),
+            "quarantined_files": g["quarantined"].sum(),
+        }
+    ).reset_index()

@@ -45,26 +45,27 @@ def toy(home: ProjectPaths) -> ModelConfig:
     return ModelConfig.model_validate(TOY_CONFIG)
 
 
-def toy_frame(day: date, n: int = 200, seed: int = 0, id_prefix: str | None = None
-              ) -> pd.DataFrame:
+def toy_frame(day: date, n: int = 200, seed: int = 0, id_prefix: str | None = None) -> pd.DataFrame:
     """A day of toy prediction logs with unique ids."""
     rng = np.random.default_rng(seed)
     start = datetime.combine(day, datetime.min.time())
     score = rng.uniform(0, 1, n)
     prefix = id_prefix or f"toy-{day.isoformat()}"
-    return pd.DataFrame({
-        "prediction_id": [f"{prefix}-{i}" for i in range(n)],
-        "timestamp": [start + timedelta(seconds=int(s)) for s in rng.integers(0, 86399, n)],
-        "prediction": (score > 0.5).astype(int),
-        "score": score,
-        "model_version": "1.0",
-        "latency_ms": rng.lognormal(3, 0.3, n),
-        "error": None,
-        "x1": rng.normal(0, 1, n),
-        "x2": rng.normal(5, 2, n),
-        "color": rng.choice(["red", "green", "blue"], n),
-        "group": rng.choice(["a", "b"], n),
-    })
+    return pd.DataFrame(
+        {
+            "prediction_id": [f"{prefix}-{i}" for i in range(n)],
+            "timestamp": [start + timedelta(seconds=int(s)) for s in rng.integers(0, 86399, n)],
+            "prediction": (score > 0.5).astype(int),
+            "score": score,
+            "model_version": "1.0",
+            "latency_ms": rng.lognormal(3, 0.3, n),
+            "error": None,
+            "x1": rng.normal(0, 1, n),
+            "x2": rng.normal(5, 2, n),
+            "color": rng.choice(["red", "green", "blue"], n),
+            "group": rng.choice(["a", "b"], n),
+        }
+    )
 
 
 def write_day(home: ProjectPaths, day: date, frame: pd.DataFrame, fmt: str = "parquet") -> Path:
@@ -99,8 +100,10 @@ def demo_configs(home: ProjectPaths) -> ProjectPaths:
 
 def write_toy_reference(home: ProjectPaths, n: int = 3000, days: int = 30) -> Path:
     """Reference data for 'toy' spanning ``days`` days before the monitored period."""
-    frames = [toy_frame(date(2026, 1, 1) + timedelta(days=i), n=n // days, seed=100 + i)
-              for i in range(days)]
+    frames = [
+        toy_frame(date(2026, 1, 1) + timedelta(days=i), n=n // days, seed=100 + i)
+        for i in range(days)
+    ]
     ref = pd.concat(frames, ignore_index=True)
     ref["label"] = (np.random.default_rng(1).uniform(size=len(ref)) < ref["score"]).astype(int)
     path = home.home / "reference" / "toy.parquet"

@@ -8,12 +8,16 @@ from monitoring_pipelines import constants as k
 from monitoring_pipelines.defs.partitions import MODEL_DAYS, MODELS
 
 monitor_job = dg.define_asset_job(
-    k.MONITOR_JOB, selection=dg.AssetSelection.groups(*k.DAILY_GROUPS), partitions_def=MODEL_DAYS,
+    k.MONITOR_JOB,
+    selection=dg.AssetSelection.groups(*k.DAILY_GROUPS),
+    partitions_def=MODEL_DAYS,
     description="Everything for one model's day: ingest, labels, quality, health, profile, and "
     "every vital sign downstream.",
 )
 reference_job = dg.define_asset_job(
-    k.REFERENCE_JOB, selection=dg.AssetSelection.groups(k.GROUP_REFERENCE), partitions_def=MODELS,
+    k.REFERENCE_JOB,
+    selection=dg.AssetSelection.groups(k.GROUP_REFERENCE),
+    partitions_def=MODELS,
     description="(Re)load a model's reference data and what is fitted on it.",
 )
 refresh_labels_job = dg.define_asset_job(

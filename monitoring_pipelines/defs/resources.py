@@ -26,14 +26,23 @@ class MonitoringResource(dg.ConfigurableResource):
 
     @classmethod
     def from_paths(cls, p: ProjectPaths) -> MonitoringResource:
-        return cls(home=str(p.home), config_dir=str(p.config_dir),
-                   expectations_dir=str(p.expectations_dir), database=str(p.database),
-                   quarantine_dir=str(p.quarantine_dir))
+        return cls(
+            home=str(p.home),
+            config_dir=str(p.config_dir),
+            expectations_dir=str(p.expectations_dir),
+            database=str(p.database),
+            quarantine_dir=str(p.quarantine_dir),
+        )
 
     @property
     def paths(self) -> ProjectPaths:
-        return ProjectPaths(Path(self.home), Path(self.config_dir), Path(self.expectations_dir),
-                            Path(self.database), Path(self.quarantine_dir))
+        return ProjectPaths(
+            Path(self.home),
+            Path(self.config_dir),
+            Path(self.expectations_dir),
+            Path(self.database),
+            Path(self.quarantine_dir),
+        )
 
     def model(self, name: str) -> ModelConfig:
         """The validated config of model ``name`` (its file is re-read on every call)."""

@@ -65,7 +65,7 @@ def service_health(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date) 
         failed.append(f"{qi(c.error)} IS NOT NULL")
     lat = f"{qi(c.latency)}" if c.latency else "CAST(NULL AS DOUBLE)"
     rows, n_failed, p50, p95, p99 = con.execute(
-        f"""SELECT count(*), count(*) FILTER (WHERE {' OR '.join(failed)}),
+        f"""SELECT count(*), count(*) FILTER (WHERE {" OR ".join(failed)}),
                    quantile_cont({lat}, 0.5), quantile_cont({lat}, 0.95),
                    quantile_cont({lat}, 0.99)
             FROM {table} WHERE _day = ?""",
@@ -79,23 +79,41 @@ def service_health(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date) 
     metrics = [
         Metric("rows", rows, status="alert" if rows == 0 else "ok"),
         Metric("expected_rows", expected),
-        Metric("volume_ratio", ratio, lower=1 - th.volume_tolerance, upper=1 + th.volume_tolerance,
-               status=_status(deviation, th.volume_warn_tolerance, th.volume_tolerance)),
-        Metric("missing_days", len(gaps), upper=th.max_missing_days,
-               status="alert" if len(gaps) > th.max_missing_days else "ok"),
-        Metric("failed_rate", failed_rate, upper=th.max_failed_rate,
-               status=_status(failed_rate, th.warn_failed_rate, th.max_failed_rate)),
+        Metric(
+            "volume_ratio",
+            ratio,
+            lower=1 - th.volume_tolerance,
+            upper=1 + th.volume_tolerance,
+            status=_status(deviation, th.volume_warn_tolerance, th.volume_tolerance),
+        ),
+        Metric(
+            "missing_days",
+            len(gaps),
+            upper=th.max_missing_days,
+            status="alert" if len(gaps) > th.max_missing_days else "ok",
+        ),
+        Metric(
+            "failed_rate",
+            failed_rate,
+            upper=th.max_failed_rate,
+            status=_status(failed_rate, th.warn_failed_rate, th.max_failed_rate),
+        ),
         Metric("latency_p50_ms", p50),
         Metric("latency_p95_ms", p95),
-        Metric("latency_p99_ms", p99, upper=th.max_latency_p99_ms,
-               status=_status(p99, th.warn_latency_p99_ms, th.max_latency_p99_ms)),
+        Metric(
+            "latency_p99_ms",
+            p99,
+            upper=th.max_latency_p99_ms,
+            status=_status(p99, th.warn_latency_p99_ms, th.max_latency_p99_ms),
+        ),
     ]
     metrics += _versions(con, cfg, day, rows)
     return metrics
 
 
-def _versions(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date, rows: int
-              ) -> list[Metric]:
+def _versions(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date, rows: int
+) -> list[Metric]:
     """Share of rows per model version, and how many versions are new against the day before."""
     if not cfg.columns.model_version or not rows:
         return []
@@ -115,7 +133,9 @@ def _versions(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date, rows:
         ).fetchall()
     }
     new = [s for s, _ in shares if before and s not in before]
-    out = [Metric("model_versions", len(shares)),
-           Metric("new_model_versions", len(new), status="warn" if new else "ok")]
+    out = [
+        Metric("model_versions", len(shares)),
+        Metric("new_model_versions", len(new), status="warn" if new else "ok"),
+    ]
     out += [Metric("model_version_share", n / rows, subject=s) for s, n in shares]
     return out

@@ -7,8 +7,22 @@ import duckdb
 from monitoring_pipelines.ingest.files import IngestionError
 from monitoring_pipelines.store.sql import qi
 
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "REAL",
+)
 
 
 def type_family(duck_type: str) -> str:
@@ -36,8 +50,10 @@ def cast_expr(column: str, raw_type: str, target: str) -> str:
     col = qi(column)
     fam = type_family(raw_type)
     if target == "VARCHAR" and fam == "numeric":
-        return (f"CASE WHEN isfinite(TRY_CAST({col} AS DOUBLE)) AND {col} = round({col}) "
-                f"THEN CAST(CAST({col} AS HUGEINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END")
+        return (
+            f"CASE WHEN isfinite(TRY_CAST({col} AS DOUBLE)) AND {col} = round({col}) "
+            f"THEN CAST(CAST({col} AS HUGEINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
+        )
     if target == "VARCHAR" and fam == "boolean":
         return f"CAST(CAST({col} AS INTEGER) AS VARCHAR)"
     if target == "TIMESTAMP" and raw_type.upper().startswith("TIMESTAMP WITH TIME ZONE"):
@@ -57,7 +73,8 @@ def check_castable(
     ).fetchone()
     if n_bad:
         raise IngestionError(
-            file, column,
+            file,
+            column,
             f"wrong type: {n_bad} of {total} values cannot be read as {target} "
             f"(file has {raw_type}, e.g. {str(example)[:60]!r})",
         )

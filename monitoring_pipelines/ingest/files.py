@@ -14,8 +14,14 @@ import duckdb
 from monitoring_pipelines.config.model_config import FileFormat
 from monitoring_pipelines.store.sql import reader_sql
 
-_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl",
-             ".ndjson": "jsonl", ".json": "jsonl"}
+_SUFFIXES = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 
 
 @dataclass
@@ -38,8 +44,11 @@ def file_format(path: Path, declared: FileFormat) -> str:
         return declared.value
     fmt = _SUFFIXES.get(Path(path).suffix.lower())
     if fmt is None:
-        raise IngestionError(str(path), None, f"cannot tell the format of '{path.suffix}' files; "
-                             "set 'format' in the model config")
+        raise IngestionError(
+            str(path),
+            None,
+            f"cannot tell the format of '{path.suffix}' files; set 'format' in the model config",
+        )
     return fmt
 
 
@@ -58,7 +67,9 @@ def read_into(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], fmt:
         )
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
-        raise IngestionError(", ".join(map(str, files)), None, f"unreadable {fmt}: {first}") from None
+        raise IngestionError(
+            ", ".join(map(str, files)), None, f"unreadable {fmt}: {first}"
+        ) from None
 
 
 def quarantine(file: Path, quarantine_dir: Path, model: str, error: IngestionError) -> Path:
@@ -74,20 +85,36 @@ def quarantine(file: Path, quarantine_dir: Path, model: str, error: IngestionErr
     if target.exists():
         target = target_dir / f"{file.stem}.{stamp}{file.suffix}"
     shutil.move(str(file), str(target))
-    meta = {"file": str(file), "column": error.column, "reason": error.reason,
-            "kind": error.kind, "quarantined_at": stamp}
+    meta = {
+        "file": str(file),
+        "column": error.column,
+        "reason": error.reason,
+        "kind": error.kind,
+        "quarantined_at": stamp,
+    }
     target.with_name(target.name + ".error.json").write_text(json.dumps(meta, indent=2))
     return target
 
 
 def record_error(
-    con: duckdb.DuckDBPyConnection, model: str, day: date | None, error: IngestionError,
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    day: date | None,
+    error: IngestionError,
     quarantined_to: Path | None,
 ) -> None:
     """Append the error to ``ingestion_errors`` (its own small transaction)."""
     con.execute(
         'INSERT INTO ingestion_errors (model, day, kind, file, "column", reason, quarantined_to, '
         "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [model, day, error.kind, error.file, error.column, error.reason,
-         str(quarantined_to) if quarantined_to else None, datetime.now()],
+        [
+            model,
+            day,
+            error.kind,
+            error.file,
+            error.column,
+            error.reason,
+            str(quarantined_to) if quarantined_to else None,
+            datetime.now(),
+        ],
     )

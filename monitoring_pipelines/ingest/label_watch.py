@@ -23,8 +23,9 @@ def new_label_files(pattern: Path, since: float | None) -> tuple[list[Path], flo
     return fresh, max(newest, since or 0.0)
 
 
-def days_touched(database: str | Path, cfg: ModelConfig, files: list[Path],
-                 fmt: FileFormat) -> list[date]:
+def days_touched(
+    database: str | Path, cfg: ModelConfig, files: list[Path], fmt: FileFormat
+) -> list[date]:
     """Stored prediction days whose ids appear in ``files``, read without writing the store.
 
     Raises OSError when the store is locked by a writer or unreadable; unreadable label files

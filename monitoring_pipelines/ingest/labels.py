@@ -105,8 +105,10 @@ def _ingest_label_file(con, cfg: ModelConfig, f: Path, size: int, mtime: float) 
             [str(f), datetime.now()],
         )
         con.execute("DELETE FROM label_files WHERE model = ? AND file = ?", [cfg.name, str(f)])
-        con.execute("INSERT INTO label_files VALUES (?, ?, ?, ?, ?, ?)",
-                    [cfg.name, str(f), size, mtime, n, datetime.now()])
+        con.execute(
+            "INSERT INTO label_files VALUES (?, ?, ?, ?, ?, ?)",
+            [cfg.name, str(f), size, mtime, n, datetime.now()],
+        )
     con.execute(f"DROP TABLE {table}")
     return n
 
@@ -153,15 +155,19 @@ def build_ground_truth(
             {"d": day},
         ).fetchone()
         cov = Coverage(day, n_pred, n_lab, p50, p90)
-        replace_metrics(con, model=cfg.name, day=day, family="labels",
-                        metrics=_coverage_metrics(con, cfg, cov), run_id=run_id)
+        replace_metrics(
+            con,
+            model=cfg.name,
+            day=day,
+            family="labels",
+            metrics=_coverage_metrics(con, cfg, cov),
+            run_id=run_id,
+        )
     return cov
 
 
 def _coverage_metrics(con, cfg: ModelConfig, cov: Coverage) -> list[Metric]:
-    (latest,) = con.execute(
-        f"SELECT max(_day) FROM {predictions_table(cfg.name)}"
-    ).fetchone()
+    (latest,) = con.execute(f"SELECT max(_day) FROM {predictions_table(cfg.name)}").fetchone()
     age = (latest - cov.day).days if latest else 0
     due = age >= cfg.labels_expected_after_days
     low = due and cov.predictions > 0 and cov.coverage < cfg.thresholds.health.min_label_coverage

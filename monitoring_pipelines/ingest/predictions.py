@@ -80,8 +80,9 @@ def _inspect_file(
     return table, raw, changes
 
 
-def _check_ids(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date, table: str,
-               file: str) -> None:
+def _check_ids(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date, table: str, file: str
+) -> None:
     pid = qi(cfg.columns.prediction_id)
     (nulls,) = con.execute(f"SELECT count(*) FROM {table} WHERE {pid} IS NULL").fetchone()
     if nulls:
@@ -100,13 +101,19 @@ def _check_ids(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date, tabl
     ).fetchall()
     if clash:
         ex = ", ".join(f"{k!r} on {d}" for k, d in clash)
-        raise IngestionError(file, cfg.columns.prediction_id,
-                             f"prediction ids already stored for another day ({ex})")
+        raise IngestionError(
+            file, cfg.columns.prediction_id, f"prediction ids already stored for another day ({ex})"
+        )
 
 
 def ingest_predictions(
-    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, logs_pattern: Path, quarantine_dir: Path,
-    day: date, *, run_id: str | None = None,
+    con: duckdb.DuckDBPyConnection,
+    cfg: ModelConfig,
+    logs_pattern: Path,
+    quarantine_dir: Path,
+    day: date,
+    *,
+    run_id: str | None = None,
 ) -> IngestResult:
     """Replace the model's rows for ``day`` with the day's log files, atomically.
 
@@ -148,9 +155,11 @@ def _check_across_files(con, cfg, table: str, file: str, seen: set[str], n_files
     ids = {r[0] for r in con.execute(f"SELECT CAST({pid} AS VARCHAR) FROM {table}").fetchall()}
     overlap = ids & seen
     if overlap:
-        raise IngestionError(file, cfg.columns.prediction_id,
-                             f"prediction ids also in another file of the day (e.g. "
-                             f"{sorted(overlap)[0]!r})")
+        raise IngestionError(
+            file,
+            cfg.columns.prediction_id,
+            f"prediction ids also in another file of the day (e.g. {sorted(overlap)[0]!r})",
+        )
     seen |= ids
 
 
@@ -176,12 +185,21 @@ def _replace_day(con, cfg: ModelConfig, day: date, inspected) -> int:
     return total
 
 
-def _record_ingestion(con, cfg: ModelConfig, day: date, files: list[Path], rows: int,
-                      changes: list[SchemaChange], run_id: str | None) -> None:
+def _record_ingestion(
+    con,
+    cfg: ModelConfig,
+    day: date,
+    files: list[Path],
+    rows: int,
+    changes: list[SchemaChange],
+    run_id: str | None,
+) -> None:
     """Bookkeeping written in the same transaction as the rows."""
     con.execute("DELETE FROM ingestion_log WHERE model = ? AND day = ?", [cfg.name, day])
-    con.execute("INSERT INTO ingestion_log VALUES (?, ?, ?, ?, ?)",
-                [cfg.name, day, [str(f) for f in files], rows, datetime.now()])
+    con.execute(
+        "INSERT INTO ingestion_log VALUES (?, ?, ?, ?, ?)",
+        [cfg.name, day, [str(f) for f in files], rows, datetime.now()],
+    )
     con.execute("DELETE FROM schema_changes WHERE model = ? AND day = ?", [cfg.name, day])
     for c in changes:
         con.execute(
@@ -190,12 +208,11 @@ def _record_ingestion(con, cfg: ModelConfig, day: date, files: list[Path], rows:
         )
     count = {k: sum(c.change == k for c in changes) for k in ("new", "missing", "retyped")}
     metrics = [Metric("rows", rows), Metric("files", len(files))]
-    metrics += [
-        Metric(f"{k}_columns", v, status="warn" if v else "ok") for k, v in count.items()
-    ]
+    metrics += [Metric(f"{k}_columns", v, status="warn" if v else "ok") for k, v in count.items()]
     metrics += [
         Metric(f"schema_{kind}", 1.0, subject=col, status="warn")
         for kind, col in sorted({(c.change, c.column) for c in changes})
     ]
-    replace_metrics(con, model=cfg.name, day=day, family="ingestion", metrics=metrics,
-                    run_id=run_id)
+    replace_metrics(
+        con, model=cfg.name, day=day, family="ingestion", metrics=metrics, run_id=run_id
+    )

@@ -25,8 +25,9 @@ def load_reference(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, path: Path)
         if col not in cols:
             raise IngestionError(str(path), col, "declared feature missing from the reference")
     with transaction(con):
-        con.execute(f"CREATE OR REPLACE TABLE {reference_table(cfg.name)} AS "
-                    "SELECT * FROM _reference")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {reference_table(cfg.name)} AS SELECT * FROM _reference"
+        )
     (n,) = con.execute(f"SELECT count(*) FROM {reference_table(cfg.name)}").fetchone()
     con.execute("DROP TABLE _reference")
     return n

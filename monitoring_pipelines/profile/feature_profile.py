@@ -20,9 +20,13 @@ def _numeric_sql(col: str) -> list[str]:
     return [
         f"1 - count({c}) / greatest(count(*), 1)",
         f"count(*) FILTER (WHERE NOT isfinite({c})) / greatest(count({c}), 1)",
-        f"avg({fin})", f"stddev_samp({fin})", f"min({fin})",
-        f"quantile_cont({fin}, 0.05)", f"quantile_cont({fin}, 0.5)",
-        f"quantile_cont({fin}, 0.95)", f"max({fin})",
+        f"avg({fin})",
+        f"stddev_samp({fin})",
+        f"min({fin})",
+        f"quantile_cont({fin}, 0.05)",
+        f"quantile_cont({fin}, 0.5)",
+        f"quantile_cont({fin}, 0.95)",
+        f"max({fin})",
     ]
 
 
@@ -35,8 +39,7 @@ def feature_profile(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date)
     for f in cfg.features.categorical:
         c = qi(f)
         exprs += [f"1 - count({c}) / greatest(count(*), 1)", f"count(DISTINCT {c})"]
-    values = con.execute(f"SELECT {', '.join(exprs)} FROM {table} WHERE _day = ?", [day]
-                         ).fetchone()
+    values = con.execute(f"SELECT {', '.join(exprs)} FROM {table} WHERE _day = ?", [day]).fetchone()
     out: list[Metric] = []
     it = iter(values)
     for f in cfg.features.numeric:

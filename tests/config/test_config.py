@@ -16,23 +16,33 @@ def test_demo_configs_are_valid():
 
 def test_minimal_file_gets_defaults(tmp_path):
     f = tmp_path / "tiny.yaml"
-    f.write_text(yaml.safe_dump({
-        "task": "binary", "logs": {"path": "in/{day}.csv"}, "reference": {"path": "r.parquet"},
-        "features": {"numeric": ["a"]}}))
+    f.write_text(
+        yaml.safe_dump(
+            {
+                "task": "binary",
+                "logs": {"path": "in/{day}.csv"},
+                "reference": {"path": "r.parquet"},
+                "features": {"numeric": ["a"]},
+            }
+        )
+    )
     cfg = load_model_config(f)
     assert cfg.name == "tiny" and cfg.columns.score == "score"
     assert cfg.thresholds.health.max_failed_rate == 0.02 and cfg.retraining.cooldown_days == 7
 
 
-@pytest.mark.parametrize("patch, field", [
-    ({"task": "ranking"}, "task"),
-    ({"logs": {"path": "no-placeholder.parquet"}}, "logs.path"),
-    ({"thresholds": {"health": {"max_failed_rate": 3}}}, "thresholds.health.max_failed_rate"),
-    ({"actions": {"hard": 0.4, "soft": 0.7}}, "actions"),
-    ({"name": "Bad Name"}, "name"),
-    ({"featurez": {}}, "featurez"),
-    ({"retraining": {"trainer": "not a function"}}, "retraining.trainer"),
-])
+@pytest.mark.parametrize(
+    "patch, field",
+    [
+        ({"task": "ranking"}, "task"),
+        ({"logs": {"path": "no-placeholder.parquet"}}, "logs.path"),
+        ({"thresholds": {"health": {"max_failed_rate": 3}}}, "thresholds.health.max_failed_rate"),
+        ({"actions": {"hard": 0.4, "soft": 0.7}}, "actions"),
+        ({"name": "Bad Name"}, "name"),
+        ({"featurez": {}}, "featurez"),
+        ({"retraining": {"trainer": "not a function"}}, "retraining.trainer"),
+    ],
+)
 def test_invalid_file_names_file_and_field(tmp_path, patch, field):
     f = tmp_path / "m.yaml"
     f.write_text(yaml.safe_dump({**TOY_CONFIG, **patch}))

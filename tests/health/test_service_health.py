@@ -39,16 +39,23 @@ def test_latency_failures_and_versions_match_pandas(con, toy, home):
     assert m["latency_p99_ms"].value == pytest.approx(np.quantile(lat, 0.99))
     assert m["failed_rate"].value == pytest.approx(15 / 1000)
     assert m["failed_rate"].status == "warn"  # 1.5%: above warn 1%, below alert 2%
-    shares = {x.subject: x.value for x in service_health(con, toy, START)
-              if x.metric == "model_version_share"}
+    shares = {
+        x.subject: x.value
+        for x in service_health(con, toy, START)
+        if x.metric == "model_version_share"
+    }
     assert shares == {"1.0": pytest.approx(0.5), "2.0": pytest.approx(0.5)}
 
 
 def test_volume_against_trailing_median_and_a_drop_alerts(con, toy, home):
     sizes = [200, 220, 180, 210, 190, 60]
     days = [START + timedelta(days=i) for i in range(len(sizes))]
-    _store(con, toy, home, {d: toy_frame(d, n=n, seed=i) for i, (d, n) in
-                            enumerate(zip(days, sizes, strict=True))})
+    _store(
+        con,
+        toy,
+        home,
+        {d: toy_frame(d, n=n, seed=i) for i, (d, n) in enumerate(zip(days, sizes, strict=True))},
+    )
     m = _by_name(service_health(con, toy, days[-1]))
     assert m["expected_rows"].value == pytest.approx(np.median(sizes[:-1]))
     assert m["volume_ratio"].value == pytest.approx(60 / 200)
@@ -60,16 +67,25 @@ def test_volume_against_trailing_median_and_a_drop_alerts(con, toy, home):
 def test_missing_days_count_gaps_since_monitoring_began(con, toy, home):
     days = [START, START + timedelta(days=1), START + timedelta(days=4)]
     _store(con, toy, home, {d: toy_frame(d, n=50, seed=i) for i, d in enumerate(days)})
-    assert missing_days(con, toy, days[-1]) == [START + timedelta(days=2),
-                                                START + timedelta(days=3)]
+    assert missing_days(con, toy, days[-1]) == [
+        START + timedelta(days=2),
+        START + timedelta(days=3),
+    ]
     m = _by_name(service_health(con, toy, days[-1]))
     assert m["missing_days"].value == 2 and m["missing_days"].status == "alert"
     assert _by_name(service_health(con, toy, days[1]))["missing_days"].value == 0
 
 
 def test_latency_threshold_from_config(con, toy, home):
-    cfg = toy.model_copy(update={"thresholds": toy.thresholds.model_copy(update={
-        "health": toy.thresholds.health.model_copy(update={"max_latency_p99_ms": 10.0})})})
+    cfg = toy.model_copy(
+        update={
+            "thresholds": toy.thresholds.model_copy(
+                update={
+                    "health": toy.thresholds.health.model_copy(update={"max_latency_p99_ms": 10.0})
+                }
+            )
+        }
+    )
     _store(con, cfg, home, {START: toy_frame(START)})
     assert _by_name(service_health(con, cfg, START))["latency_p99_ms"].status == "alert"
 
@@ -89,5 +105,6 @@ def test_feature_profile_matches_pandas(con, toy, home):
     assert prof[("nonfinite_rate", "x2")] == pytest.approx(1 / 500)
     assert prof[("max", "x2")] == pytest.approx(x2.max())
     assert prof[("distinct", "color")] == f["color"].nunique()
-    assert prof[("top_share", "color")] == pytest.approx(f["color"].value_counts(normalize=True
-                                                                                  ).iloc[0])
+    assert prof[("top_share", "color")] == pytest.approx(
+        f["color"].value_counts(normalize=True).iloc[0]
+    )

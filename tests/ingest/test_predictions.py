@@ -22,24 +22,31 @@ def _ingest(con, cfg, home, day):
 
 def _rows(con, day=None):
     where = "WHERE _day = ?" if day else ""
-    return con.execute(f"SELECT count(*) FROM predictions__toy {where}",
-                       [day] if day else []).fetchone()[0]
+    return con.execute(
+        f"SELECT count(*) FROM predictions__toy {where}", [day] if day else []
+    ).fetchone()[0]
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
 def test_each_format_is_ingested_with_declared_types(con, toy, home, fmt):
-    toy = toy.model_copy(update={"logs": toy.logs.model_copy(
-        update={"path": f"landing/toy/{{day}}.{fmt}"})})
+    toy = toy.model_copy(
+        update={"logs": toy.logs.model_copy(update={"path": f"landing/toy/{{day}}.{fmt}"})}
+    )
     frame = toy_frame(D1, n=150)
     write_day(home, D1, frame, fmt)
     res = _ingest(con, toy, home, D1)
     assert res.rows == 150 and res.schema_changes == []
-    types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
-                             "WHERE table_name = 'predictions__toy'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE table_name = 'predictions__toy'"
+        ).fetchall()
+    )
     assert types["score"] == "DOUBLE" and types["prediction"] == "VARCHAR"
     assert types["timestamp"] == "TIMESTAMP"
-    stored = con.execute("SELECT prediction, score FROM predictions__toy ORDER BY prediction_id"
-                         ).df()
+    stored = con.execute(
+        "SELECT prediction, score FROM predictions__toy ORDER BY prediction_id"
+    ).df()
     expected = frame.sort_values("prediction_id")
     assert set(stored["prediction"]) <= {"0", "1"}
     assert (stored["prediction"].astype(int).values == expected["prediction"].values).all()
@@ -51,16 +58,22 @@ def test_ingesting_a_day_twice_gives_the_same_rows(con, toy, home):
     write_day(home, D2, toy_frame(D2, seed=1))
     _ingest(con, toy, home, D1)
     _ingest(con, toy, home, D2)
-    first = con.execute("SELECT * EXCLUDE (_ingested_at) FROM predictions__toy "
-                        "ORDER BY prediction_id").df()
+    first = con.execute(
+        "SELECT * EXCLUDE (_ingested_at) FROM predictions__toy ORDER BY prediction_id"
+    ).df()
     _ingest(con, toy, home, D1)
-    again = con.execute("SELECT * EXCLUDE (_ingested_at) FROM predictions__toy "
-                        "ORDER BY prediction_id").df()
+    again = con.execute(
+        "SELECT * EXCLUDE (_ingested_at) FROM predictions__toy ORDER BY prediction_id"
+    ).df()
     pd.testing.assert_frame_equal(first, again)
     assert _rows(con) == 400
     assert con.execute("SELECT count(*) FROM ingestion_log").fetchone()[0] == 2
-    assert con.execute("SELECT count(*) FROM metrics WHERE family = 'ingestion' AND "
-                       "metric = 'rows'").fetchone()[0] == 2
+    assert (
+        con.execute(
+            "SELECT count(*) FROM metrics WHERE family = 'ingestion' AND metric = 'rows'"
+        ).fetchone()[0]
+        == 2
+    )
 
 
 def test_failure_half_way_leaves_the_previous_rows(con, toy, home, monkeypatch):
@@ -115,13 +128,20 @@ def _bad_file_cases(home, toy):
         write_day(home, D2, f)
         return "prediction_id"
 
-    return {"unreadable": unreadable, "empty": empty, "missing_required": missing_required,
-            "wrong_type": wrong_type, "duplicate_ids": duplicate_ids,
-            "id_of_another_day": id_of_another_day}
+    return {
+        "unreadable": unreadable,
+        "empty": empty,
+        "missing_required": missing_required,
+        "wrong_type": wrong_type,
+        "duplicate_ids": duplicate_ids,
+        "id_of_another_day": id_of_another_day,
+    }
 
 
-@pytest.mark.parametrize("case", ["unreadable", "empty", "missing_required", "wrong_type",
-                                  "duplicate_ids", "id_of_another_day"])
+@pytest.mark.parametrize(
+    "case",
+    ["unreadable", "empty", "missing_required", "wrong_type", "duplicate_ids", "id_of_another_day"],
+)
 def test_bad_file_is_quarantined_and_named(con, toy, home, case):
     write_day(home, D1, toy_frame(D1))
     _ingest(con, toy, home, D1)
@@ -129,8 +149,9 @@ def test_bad_file_is_quarantined_and_named(con, toy, home, case):
     # a good D2 first, then a bad re-delivery of D2: the good rows must survive
     write_day(home, D2, toy_frame(D2))
     _ingest(con, toy, home, D2)
-    before = con.execute("SELECT * EXCLUDE (_ingested_at) FROM predictions__toy ORDER BY "
-                         "prediction_id").df()
+    before = con.execute(
+        "SELECT * EXCLUDE (_ingested_at) FROM predictions__toy ORDER BY prediction_id"
+    ).df()
     column = _bad_file_cases(home, toy)[case]()
     bad = home.home / "landing/toy" / f"{D2}.parquet"
     mode = bad.stat().st_mode
@@ -146,11 +167,13 @@ def test_bad_file_is_quarantined_and_named(con, toy, home, case):
     assert moved.exists() and moved.stat().st_mode == mode
     meta = json.loads((moved.parent / (moved.name + ".error.json")).read_text())
     assert meta["column"] == column and meta["reason"] == err.reason
-    row = con.execute('SELECT file, "column", reason, quarantined_to FROM ingestion_errors'
-                      ).fetchall()
+    row = con.execute(
+        'SELECT file, "column", reason, quarantined_to FROM ingestion_errors'
+    ).fetchall()
     assert row == [(str(bad), column, err.reason, str(moved))]
-    after = con.execute("SELECT * EXCLUDE (_ingested_at) FROM predictions__toy ORDER BY "
-                        "prediction_id").df()
+    after = con.execute(
+        "SELECT * EXCLUDE (_ingested_at) FROM predictions__toy ORDER BY prediction_id"
+    ).df()
     pd.testing.assert_frame_equal(before, after)
 
 
@@ -161,21 +184,31 @@ def test_schema_changes_are_detected_and_recorded(con, toy, home):
     write_day(home, D1, f)
     res = _ingest(con, toy, home, D1)
     changes = {(c.column, c.change) for c in res.schema_changes}
-    assert changes == {("x2", "missing"), ("color", "missing"), ("colour", "new"),
-                       ("brand_new", "new"), ("x1", "retyped")}
-    stored = con.execute("SELECT count(x2), count(color), count(x1) FROM predictions__toy"
-                         ).fetchone()
+    assert changes == {
+        ("x2", "missing"),
+        ("color", "missing"),
+        ("colour", "new"),
+        ("brand_new", "new"),
+        ("x1", "retyped"),
+    }
+    stored = con.execute(
+        "SELECT count(x2), count(color), count(x1) FROM predictions__toy"
+    ).fetchone()
     assert stored == (0, 0, 200)
     rows = con.execute('SELECT "column", change FROM schema_changes ORDER BY 1').fetchall()
     assert set(rows) == changes
-    m = dict(con.execute("SELECT metric, value FROM metrics WHERE family = 'ingestion' AND "
-                         "subject = ''").fetchall())
+    m = dict(
+        con.execute(
+            "SELECT metric, value FROM metrics WHERE family = 'ingestion' AND subject = ''"
+        ).fetchall()
+    )
     assert m["missing_columns"] == 2 and m["new_columns"] == 2 and m["retyped_columns"] == 1
 
 
 def test_a_folder_per_day_is_one_partition(con, toy, home):
-    toy = toy.model_copy(update={"logs": toy.logs.model_copy(
-        update={"path": "landing/toy/{day}/*.csv"})})
+    toy = toy.model_copy(
+        update={"logs": toy.logs.model_copy(update={"path": "landing/toy/{day}/*.csv"})}
+    )
     folder = home.home / "landing/toy" / D1.isoformat()
     folder.mkdir(parents=True)
     f = toy_frame(D1, n=100)
@@ -198,6 +231,7 @@ def test_hostile_column_name_is_harmless(con, toy, home):
     f['x"; DROP TABLE metrics; --'] = 1.0
     write_day(home, D1, f)
     res = _ingest(con, toy, home, D1)
-    assert ('x"; DROP TABLE metrics; --', "new") in {(c.column, c.change)
-                                                     for c in res.schema_changes}
+    assert ('x"; DROP TABLE metrics; --', "new") in {
+        (c.column, c.change) for c in res.schema_changes
+    }
     assert con.execute("SELECT count(*) FROM metrics").fetchone()[0] > 0

@@ -16,9 +16,14 @@ REPO = Path(__file__).resolve().parents[2]
 def test_dagster_definitions_validate_passes(tmp_path):
     env = dict(os.environ, DAGSTER_HOME=str(tmp_path), MONITORING_HOME=str(REPO))
     bin_dir = Path(sys.executable).parent
-    out = subprocess.run([str(bin_dir / "dagster"), "definitions", "validate", "-w",
-                          "workspace.yaml"], cwd=REPO, env=env, capture_output=True, text=True,
-                         timeout=240)
+    out = subprocess.run(
+        [str(bin_dir / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Validation successful" in out.stderr + out.stdout
 
@@ -27,8 +32,14 @@ def test_assets_have_groups_kinds_descriptions_and_writers_the_duckdb_pool(demo_
     defs = load_definitions(demo_configs)
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
-    assert {k.PREDICTIONS, k.GROUND_TRUTH, k.DATA_QUALITY, k.SERVICE_HEALTH,
-            k.FEATURE_PROFILE, k.REFERENCE_DATA} <= keys
+    assert {
+        k.PREDICTIONS,
+        k.GROUND_TRUTH,
+        k.DATA_QUALITY,
+        k.SERVICE_HEALTH,
+        k.FEATURE_PROFILE,
+        k.REFERENCE_DATA,
+    } <= keys
     for spec in defs.resolve_all_asset_specs():
         assert spec.group_name in [k.GROUP_REFERENCE, *k.DAILY_GROUPS], spec.key
         assert spec.description and len(spec.description) > 40, spec.key
@@ -36,7 +47,12 @@ def test_assets_have_groups_kinds_descriptions_and_writers_the_duckdb_pool(demo_
     for node in graph.asset_nodes:
         assert node.pools == {k.POOL}, node.key
     check_names = {c.name for c in graph.asset_check_keys}
-    assert {"check_critical_expectations", "check_warning_expectations", "check_volume",
-            "check_freshness", "check_schema_unchanged"} <= check_names
+    assert {
+        "check_critical_expectations",
+        "check_warning_expectations",
+        "check_volume",
+        "check_freshness",
+        "check_schema_unchanged",
+    } <= check_names
     blocking = {c.name for c in graph.asset_check_keys if graph.get_check_spec(c).blocking}
     assert blocking == {"check_critical_expectations"}

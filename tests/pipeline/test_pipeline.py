@@ -31,8 +31,11 @@ def toy_home(home, toy):
 def _materialized(instance, asset: str, model: str, day: date) -> list[str]:
     """Run ids of the asset's materializations for the partition, oldest first."""
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset),
-                              asset_partitions=[model_day_key(model, day)]), limit=100)
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(asset), asset_partitions=[model_day_key(model, day)]
+        ),
+        limit=100,
+    )
     return [r.run_id for r in reversed(records.records)]
 
 
@@ -44,8 +47,18 @@ def test_days_run_end_to_end_and_rerun_is_idempotent(toy_home):
     families = {r[0] for r in con.execute("SELECT DISTINCT family FROM metrics").fetchall()}
     assert families == {"ingestion", "labels", "quality", "health", "profile"}
     cols = [r[0] for r in con.execute("DESCRIBE metrics").fetchall()]
-    assert cols[:10] == ["model", "day", "family", "metric", "subject", "value", "lower",
-                         "upper", "status", "computed_at"]
+    assert cols[:10] == [
+        "model",
+        "day",
+        "family",
+        "metric",
+        "subject",
+        "value",
+        "lower",
+        "upper",
+        "status",
+        "computed_at",
+    ]
     before = con.execute("SELECT count(*) FROM metrics").fetchone()[0]
     rows = con.execute("SELECT count(*) FROM predictions__toy").fetchone()[0]
     con.close()
@@ -54,8 +67,10 @@ def test_days_run_end_to_end_and_rerun_is_idempotent(toy_home):
     con = connect(toy_home.database, read_only=True)
     assert con.execute("SELECT count(*) FROM metrics").fetchone()[0] == before
     assert con.execute("SELECT count(*) FROM predictions__toy").fetchone()[0] == rows == 300
-    qr = con.execute("SELECT count(*), count(DISTINCT expectation_id) FROM quality_results "
-                     "WHERE day = ?", [DAYS[1]]).fetchone()
+    qr = con.execute(
+        "SELECT count(*), count(DISTINCT expectation_id) FROM quality_results WHERE day = ?",
+        [DAYS[1]],
+    ).fetchone()
     assert qr[0] == qr[1] > 10
     con.close()
     for asset in (k.PREDICTIONS, k.DATA_QUALITY, k.SERVICE_HEALTH, k.FEATURE_PROFILE):
@@ -75,8 +90,9 @@ def test_critical_failure_blocks_that_days_downstream_only(toy_home):
     # service health is not gated by quality: a broken day is still a day served
     assert len(_materialized(instance, k.SERVICE_HEALTH, "toy", DAYS[1])) == 1
     con = connect(toy_home.database, read_only=True)
-    failed = con.execute("SELECT \"column\", severity FROM quality_results WHERE day = ? AND "
-                         "NOT success", [DAYS[1]]).fetchall()
+    failed = con.execute(
+        'SELECT "column", severity FROM quality_results WHERE day = ? AND NOT success', [DAYS[1]]
+    ).fetchall()
     assert ("score", "critical") in failed
     con.close()
 
@@ -88,12 +104,14 @@ def test_warning_failure_does_not_block(toy_home):
     summary = run_days(toy_home, ["toy"], DAYS[1], DAYS[1], instance=instance)
     assert summary.outcomes[0].status == "ok"
     history = instance.event_log_storage.get_asset_check_execution_history(
-        dg.AssetCheckKey(dg.AssetKey(k.DATA_QUALITY), "check_warning_expectations"), limit=5)
+        dg.AssetCheckKey(dg.AssetKey(k.DATA_QUALITY), "check_warning_expectations"), limit=5
+    )
     evaluation = history[0].event.dagster_event.event_specific_data
     assert evaluation.passed is False and evaluation.severity == dg.AssetCheckSeverity.WARN
     con = connect(toy_home.database, read_only=True)
-    warn = con.execute("SELECT value, status FROM metrics WHERE family = 'quality' AND "
-                       "metric = 'warning_failures'").fetchone()
+    warn = con.execute(
+        "SELECT value, status FROM metrics WHERE family = 'quality' AND metric = 'warning_failures'"
+    ).fetchone()
     assert warn[0] >= 1 and warn[1] == "warn"
     con.close()
     assert len(_materialized(instance, k.FEATURE_PROFILE, "toy", DAYS[1])) == 1
@@ -102,8 +120,9 @@ def test_warning_failure_does_not_block(toy_home):
 def test_quarantined_day_fails_with_a_clear_error_and_others_go_on(toy_home):
     bad = toy_frame(DAYS[1], n=100, seed=1).drop(columns=["prediction_id"])
     write_day(toy_home, DAYS[1], bad)
-    summary = run_days(toy_home, ["toy"], DAYS[0], DAYS[-1],
-                       instance=dg.DagsterInstance.ephemeral())
+    summary = run_days(
+        toy_home, ["toy"], DAYS[0], DAYS[-1], instance=dg.DagsterInstance.ephemeral()
+    )
     assert [o.status for o in summary.outcomes] == ["ok", "quarantined", "ok"]
     msg = summary.outcomes[1].message
     assert f"{DAYS[1]}.parquet" in msg and "'prediction_id'" in msg and "required" in msg
@@ -112,14 +131,25 @@ def test_quarantined_day_fails_with_a_clear_error_and_others_go_on(toy_home):
 def test_a_new_model_with_another_schema_runs_from_a_config_file_alone(home):
     """A regression model with CSV logs and its own column names: no code, just YAML."""
     cfg = {
-        "name": "basket_value", "task": "regression",
+        "name": "basket_value",
+        "task": "regression",
         "logs": {"path": "drop/basket/{day}/*.csv"},
-        "labels": {"path": "drop/basket_labels/*.jsonl", "prediction_id": "req",
-                   "label": "actual_value", "timestamp": None},
+        "labels": {
+            "path": "drop/basket_labels/*.jsonl",
+            "prediction_id": "req",
+            "label": "actual_value",
+            "timestamp": None,
+        },
         "reference": {"path": "drop/basket_reference.parquet"},
-        "columns": {"prediction_id": "req", "timestamp": "event_time",
-                    "prediction": "predicted_value", "score": None, "model_version": None,
-                    "latency": "ms", "error": None},
+        "columns": {
+            "prediction_id": "req",
+            "timestamp": "event_time",
+            "prediction": "predicted_value",
+            "score": None,
+            "model_version": None,
+            "latency": "ms",
+            "error": None,
+        },
         "features": {"numeric": ["n_items", "avg price (eur)"], "categorical": ["store"]},
         "segments": ["store"],
     }
@@ -130,15 +160,19 @@ def test_a_new_model_with_another_schema_runs_from_a_config_file_alone(home):
         t0 = pd.Timestamp(day)
         items = rng.integers(1, 20, n)
         price = rng.gamma(2, 5, n)
-        return pd.DataFrame({
-            "req": [f"{prefix}{i}" for i in range(n)],
-            "event_time": t0 + pd.to_timedelta(rng.integers(0, 86399, n), unit="s"),
-            "predicted_value": items * price + rng.normal(0, 3, n),
-            "ms": rng.gamma(3, 10, n), "n_items": items, "avg price (eur)": price,
-            "store": rng.choice(["north", "south"], n)})
+        return pd.DataFrame(
+            {
+                "req": [f"{prefix}{i}" for i in range(n)],
+                "event_time": t0 + pd.to_timedelta(rng.integers(0, 86399, n), unit="s"),
+                "predicted_value": items * price + rng.normal(0, 3, n),
+                "ms": rng.gamma(3, 10, n),
+                "n_items": items,
+                "avg price (eur)": price,
+                "store": rng.choice(["north", "south"], n),
+            }
+        )
 
-    ref = pd.concat([frame(date(2026, 1, 1) + timedelta(days=i), 100, f"r{i}-")
-                     for i in range(20)])
+    ref = pd.concat([frame(date(2026, 1, 1) + timedelta(days=i), 100, f"r{i}-") for i in range(20)])
     (home.home / "drop").mkdir()
     ref.to_parquet(home.home / "drop/basket_reference.parquet")
     for i, d in enumerate(DAYS[:2]):
@@ -146,16 +180,23 @@ def test_a_new_model_with_another_schema_runs_from_a_config_file_alone(home):
         frame(d, 100, f"{d}-").to_csv(home.home / f"drop/basket/{d}/part-0.csv", index=False)
     (home.home / "drop/basket_labels").mkdir()
     pd.DataFrame({"req": [f"{DAYS[0]}-{i}" for i in range(30)], "actual_value": 10.0}).to_json(
-        home.home / "drop/basket_labels/l1.jsonl", orient="records", lines=True)
-    summary = run_days(home, ["basket_value"], DAYS[0], DAYS[1],
-                       instance=dg.DagsterInstance.ephemeral())
+        home.home / "drop/basket_labels/l1.jsonl", orient="records", lines=True
+    )
+    summary = run_days(
+        home, ["basket_value"], DAYS[0], DAYS[1], instance=dg.DagsterInstance.ephemeral()
+    )
     assert [o.status for o in summary.outcomes] == ["ok", "ok"], summary.outcomes
     assert (home.expectations_dir / "basket_value.json").exists()  # starter suite written
     con = connect(home.database, read_only=True)
-    cov = con.execute("SELECT value FROM metrics WHERE model = 'basket_value' AND "
-                      "metric = 'label_coverage' ORDER BY day").fetchall()
+    cov = con.execute(
+        "SELECT value FROM metrics WHERE model = 'basket_value' AND "
+        "metric = 'label_coverage' ORDER BY day"
+    ).fetchall()
     assert [c[0] for c in cov] == [pytest.approx(0.3), 0.0]
-    prof = con.execute("SELECT value FROM metrics WHERE family = 'profile' AND metric = 'mean' "
-                       "AND subject = 'avg price (eur)' AND day = ?", [DAYS[0]]).fetchone()
+    prof = con.execute(
+        "SELECT value FROM metrics WHERE family = 'profile' AND metric = 'mean' "
+        "AND subject = 'avg price (eur)' AND day = ?",
+        [DAYS[0]],
+    ).fetchone()
     assert prof[0] > 0
     con.close()

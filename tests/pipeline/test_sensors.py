@@ -25,8 +25,11 @@ DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(12)]
 def _coverage(home, day):
     con = connect(home.database, read_only=True)
     try:
-        return con.execute("SELECT value FROM metrics WHERE family = 'labels' AND "
-                           "metric = 'label_coverage' AND day = ?", [day]).fetchone()[0]
+        return con.execute(
+            "SELECT value FROM metrics WHERE family = 'labels' AND "
+            "metric = 'label_coverage' AND day = ?",
+            [day],
+        ).fetchone()[0]
     finally:
         con.close()
 
@@ -48,27 +51,37 @@ def test_labels_for_a_day_ten_days_back_recompute_that_day(home, toy):
     # labels for 60 of that day's 80 predictions land late
     labels = home.home / "landing/toy/labels/arrived.parquet"
     labels.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"prediction_id": [f"toy-{old}-{i}" for i in range(60)], "label": 1,
-                  "label_timestamp": datetime(2026, 3, 12)}).to_parquet(labels)
+    pd.DataFrame(
+        {
+            "prediction_id": [f"toy-{old}-{i}" for i in range(60)],
+            "label": 1,
+            "label_timestamp": datetime(2026, 3, 12),
+        }
+    ).to_parquet(labels)
     t = json.loads(cursor).get("toy", 0) + 10
     os.utime(labels, (t, t))
-    ctx = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                  resources={"monitoring": monitoring})
+    ctx = dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"monitoring": monitoring}
+    )
     result = late_labels_sensor(ctx)
     assert [r.partition_key for r in result.run_requests] == [model_day_key("toy", old)]
     request = result.run_requests[0]
     assert "toy" in request.run_key and str(old) in request.run_key
     assert json.loads(result.cursor)["toy"] == t
     # the same tick again launches nothing new
-    again = late_labels_sensor(dg.build_sensor_context(
-        instance=instance, cursor=result.cursor, resources={"monitoring": monitoring}))
+    again = late_labels_sensor(
+        dg.build_sensor_context(
+            instance=instance, cursor=result.cursor, resources={"monitoring": monitoring}
+        )
+    )
     assert again.run_requests == []
     # run what the sensor asked for: the refresh job (ground truth and everything downstream)
     defs = load_definitions(home)
     job = defs.resolve_job_def(k.REFRESH_LABELS_JOB)
     before = instance.get_latest_materialization_event(dg.AssetKey(k.GROUND_TRUTH))
-    run = job.execute_in_process(partition_key=request.partition_key, instance=instance,
-                                 tags=request.tags)
+    run = job.execute_in_process(
+        partition_key=request.partition_key, instance=instance, tags=request.tags
+    )
     assert run.success
     assert _coverage(home, old) == 60 / 80
     selected = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
@@ -82,31 +95,39 @@ def test_labels_for_a_day_ten_days_back_recompute_that_day(home, toy):
 def test_model_config_sensor_registers_new_models(home, toy):
     instance = dg.DagsterInstance.ephemeral()
     monitoring = MonitoringResource.from_paths(home)
-    result = model_config_sensor(dg.build_sensor_context(
-        instance=instance, resources={"monitoring": monitoring}))
+    result = model_config_sensor(
+        dg.build_sensor_context(instance=instance, resources={"monitoring": monitoring})
+    )
     assert [r.partition_key for r in result.run_requests] == ["toy"]
     assert result.dynamic_partitions_requests[0].partition_keys == ["toy"]
     instance.add_dynamic_partitions(k.MODEL_DIM, ["toy"])
     second = dict(TOY_CONFIG, name="toy_two")
     (home.config_dir / "toy_two.yaml").write_text(yaml.safe_dump(second))
-    result = model_config_sensor(dg.build_sensor_context(
-        instance=instance, resources={"monitoring": monitoring}))
+    result = model_config_sensor(
+        dg.build_sensor_context(instance=instance, resources={"monitoring": monitoring})
+    )
     assert [r.partition_key for r in result.run_requests] == ["toy_two"]
 
 
 def test_model_config_sensor_skips_on_an_invalid_file(home, toy):
     (home.config_dir / "broken.yaml").write_text("name: broken\ntask: binary\n")
-    result = model_config_sensor(dg.build_sensor_context(
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={"monitoring": MonitoringResource.from_paths(home)}))
+    result = model_config_sensor(
+        dg.build_sensor_context(
+            instance=dg.DagsterInstance.ephemeral(),
+            resources={"monitoring": MonitoringResource.from_paths(home)},
+        )
+    )
     assert isinstance(result, dg.SkipReason) and "broken.yaml" in result.skip_message
 
 
 def test_schedule_requests_yesterday_for_every_model():
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(k.MODEL_DIM, ["b", "a"])
-        ctx = dg.build_schedule_context(instance=instance,
-                                        scheduled_execution_time=datetime(2026, 5, 10, 6))
+        ctx = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime(2026, 5, 10, 6)
+        )
         requests = daily_monitoring_schedule(ctx)
-    assert [r.partition_key for r in requests] == [model_day_key("a", "2026-05-09"),
-                                                    model_day_key("b", "2026-05-09")]
+    assert [r.partition_key for r in requests] == [
+        model_day_key("a", "2026-05-09"),
+        model_day_key("b", "2026-05-09"),
+    ]

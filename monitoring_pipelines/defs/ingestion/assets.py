@@ -19,13 +19,17 @@ def _failure(err: IngestionError) -> dg.Failure:
 
 
 @dg.asset(
-    key=k.REFERENCE_DATA, partitions_def=MODELS, group_name=k.GROUP_REFERENCE,
-    kinds={"duckdb", "python"}, pool=k.POOL,
+    key=k.REFERENCE_DATA,
+    partitions_def=MODELS,
+    group_name=k.GROUP_REFERENCE,
+    kinds={"duckdb", "python"},
+    pool=k.POOL,
     description="The model's reference (training) data, loaded into reference__<model>. "
     "Drift, estimated performance and the starter quality suite are measured against it.",
 )
-def reference_data(context: dg.AssetExecutionContext, monitoring: MonitoringResource
-                   ) -> dg.MaterializeResult:
+def reference_data(
+    context: dg.AssetExecutionContext, monitoring: MonitoringResource
+) -> dg.MaterializeResult:
     cfg = monitoring.model(context.partition_key)
     path = monitoring.paths.resolve(cfg.reference.path)
     with monitoring.connect() as con:
@@ -37,52 +41,74 @@ def reference_data(context: dg.AssetExecutionContext, monitoring: MonitoringReso
 
 
 @dg.asset(
-    key=k.PREDICTIONS, partitions_def=MODEL_DAYS, group_name=k.GROUP_INGESTION,
-    kinds={"duckdb", "python"}, pool=k.POOL,
-    check_specs=[dg.AssetCheckSpec("check_schema_unchanged", asset=k.PREDICTIONS,
-                                   description="Warns when the day's logs add, miss or retype "
-                                   "a declared column.")],
+    key=k.PREDICTIONS,
+    partitions_def=MODEL_DAYS,
+    group_name=k.GROUP_INGESTION,
+    kinds={"duckdb", "python"},
+    pool=k.POOL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "check_schema_unchanged",
+            asset=k.PREDICTIONS,
+            description="Warns when the day's logs add, miss or retype a declared column.",
+        )
+    ],
     description="One day of a model's prediction log, validated and stored in "
     "predictions__<model> (the day replaced atomically). A bad file is quarantined with an "
     "error naming file, column and reason; the day's stored rows stay untouched.",
 )
-def predictions(context: dg.AssetExecutionContext, monitoring: MonitoringResource
-                ) -> dg.MaterializeResult:
+def predictions(
+    context: dg.AssetExecutionContext, monitoring: MonitoringResource
+) -> dg.MaterializeResult:
     model, day = split_key(context)
     cfg = monitoring.model(model)
     p = monitoring.paths
     with monitoring.connect() as con:
         try:
-            res = ingest_predictions(con, cfg, p.resolve(cfg.logs.path), p.quarantine_dir, day,
-                                     run_id=context.run_id)
+            res = ingest_predictions(
+                con, cfg, p.resolve(cfg.logs.path), p.quarantine_dir, day, run_id=context.run_id
+            )
         except IngestionError as err:
             raise _failure(err) from None
     if res.kept_previous:
         context.log.warning(f"no log file for {model} on {day}; kept {res.rows} stored rows")
-    table = "\n".join(f"| `{c.column}` | {c.change} | {c.expected or ''} | {c.observed or ''} |"
-                      for c in res.schema_changes)
+    table = "\n".join(
+        f"| `{c.column}` | {c.change} | {c.expected or ''} | {c.observed or ''} |"
+        for c in res.schema_changes
+    )
     changes_md = "| column | change | expected | observed |\n|---|---|---|---|\n" + table
     return dg.MaterializeResult(
-        metadata={"rows": res.rows, "files": len(res.files),
-                  "schema_changes": len(res.schema_changes),
-                  "no_file_landed": res.kept_previous},
-        check_results=[dg.AssetCheckResult(
-            check_name="check_schema_unchanged", passed=not res.schema_changes,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"changes": dg.MetadataValue.md(changes_md) if table else "none"},
-        )],
+        metadata={
+            "rows": res.rows,
+            "files": len(res.files),
+            "schema_changes": len(res.schema_changes),
+            "no_file_landed": res.kept_previous,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="check_schema_unchanged",
+                passed=not res.schema_changes,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"changes": dg.MetadataValue.md(changes_md) if table else "none"},
+            )
+        ],
     )
 
 
 @dg.asset(
-    key=k.GROUND_TRUTH, partitions_def=MODEL_DAYS, group_name=k.GROUP_INGESTION, deps=[k.PREDICTIONS],
-    kinds={"duckdb", "python"}, pool=k.POOL,
+    key=k.GROUND_TRUTH,
+    partitions_def=MODEL_DAYS,
+    group_name=k.GROUP_INGESTION,
+    deps=[k.PREDICTIONS],
+    kinds={"duckdb", "python"},
+    pool=k.POOL,
     description="Labels joined to the day's predictions by prediction id (labels land late, "
     "for any day). Ingests new label files first; tracks label coverage and delay. The "
     "late_labels_sensor re-materializes old days (and their downstream) when labels arrive.",
 )
-def ground_truth(context: dg.AssetExecutionContext, monitoring: MonitoringResource
-                 ) -> dg.MaterializeResult:
+def ground_truth(
+    context: dg.AssetExecutionContext, monitoring: MonitoringResource
+) -> dg.MaterializeResult:
     model, day = split_key(context)
     cfg = monitoring.model(model)
     if cfg.labels is None:
@@ -93,9 +119,13 @@ def ground_truth(context: dg.AssetExecutionContext, monitoring: MonitoringResour
         cov = build_ground_truth(con, cfg, day, run_id=context.run_id)
     for err in synced.errors:
         context.log.error(f"quarantined label file: {err}")
-    return dg.MaterializeResult(metadata={
-        "label_coverage": float(cov.coverage), "labelled_rows": cov.labelled,
-        "predictions": cov.predictions, "new_label_files": len(synced.files),
-        "rejected_label_files": len(synced.errors),
-        "label_delay_p50_days": float(cov.delay_p50_days or 0.0),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "label_coverage": float(cov.coverage),
+            "labelled_rows": cov.labelled,
+            "predictions": cov.predictions,
+            "new_label_files": len(synced.files),
+            "rejected_label_files": len(synced.errors),
+            "label_delay_p50_days": float(cov.delay_p50_days or 0.0),
+        }
+    )

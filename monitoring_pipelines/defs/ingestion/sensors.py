@@ -11,10 +11,13 @@ from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.ingest.label_watch import days_touched, new_label_files
 
 
-@dg.sensor(job_name=k.REFERENCE_JOB, minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Registers every model config file as a 'model' partition and loads "
-           "its reference data: adding a model is adding a file.")
+@dg.sensor(
+    job_name=k.REFERENCE_JOB,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Registers every model config file as a 'model' partition and loads "
+    "its reference data: adding a model is adding a file.",
+)
 def model_config_sensor(context: dg.SensorEvaluationContext, monitoring: MonitoringResource):
     try:
         configs = monitoring.models()
@@ -30,10 +33,13 @@ def model_config_sensor(context: dg.SensorEvaluationContext, monitoring: Monitor
     )
 
 
-@dg.sensor(job_name=k.REFRESH_LABELS_JOB, minimum_interval_seconds=300,
-           default_status=dg.DefaultSensorStatus.RUNNING,
-           description="When label files land, re-joins labels for the past days they touch and "
-           "re-computes those days' downstream assets.")
+@dg.sensor(
+    job_name=k.REFRESH_LABELS_JOB,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When label files land, re-joins labels for the past days they touch and "
+    "re-computes those days' downstream assets.",
+)
 def late_labels_sensor(context: dg.SensorEvaluationContext, monitoring: MonitoringResource):
     cursor = json.loads(context.cursor) if context.cursor else {}
     requests, new_cursor = [], dict(cursor)
@@ -52,9 +58,13 @@ def late_labels_sensor(context: dg.SensorEvaluationContext, monitoring: Monitori
         except OSError as err:  # store busy (a run holds the write lock): try next tick
             return dg.SkipReason(f"store not readable now: {err}")
         for day in days:
-            requests.append(dg.RunRequest(
-                run_key=f"labels:{name}:{day}:{newest}", partition_key=model_day_key(name, day),
-                tags={"model": name, "day": str(day), "trigger": "late_labels"}))
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"labels:{name}:{day}:{newest}",
+                    partition_key=model_day_key(name, day),
+                    tags={"model": name, "day": str(day), "trigger": "late_labels"},
+                )
+            )
         new_cursor[name] = newest
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(new_cursor, sort_keys=True))
 

@@ -11,26 +11,37 @@ from monitoring_pipelines.store.metrics import replace_metrics
 
 
 @dg.asset(
-    key=k.FEATURE_PROFILE, partitions_def=MODEL_DAYS, group_name=k.GROUP_PROFILING,
-    deps=[k.DATA_QUALITY], kinds={"duckdb", "python"}, pool=k.POOL,
+    key=k.FEATURE_PROFILE,
+    partitions_def=MODEL_DAYS,
+    group_name=k.GROUP_PROFILING,
+    deps=[k.DATA_QUALITY],
+    kinds={"duckdb", "python"},
+    pool=k.POOL,
     description="Per-feature null rate, mean, std, quantiles (numeric) and distinct values and "
     "top-category share (categorical) of a day that passed its critical quality checks. "
     "Written to metrics (family 'profile').",
 )
-def feature_profile(context: dg.AssetExecutionContext, monitoring: MonitoringResource
-                    ) -> dg.MaterializeResult:
+def feature_profile(
+    context: dg.AssetExecutionContext, monitoring: MonitoringResource
+) -> dg.MaterializeResult:
     model, day = split_key(context)
     cfg = monitoring.model(model)
     with monitoring.connect() as con:
         metrics = compute_profile(con, cfg, day)
         with transaction(con):
-            replace_metrics(con, model=model, day=day, family="profile", metrics=metrics,
-                            run_id=context.run_id)
+            replace_metrics(
+                con, model=model, day=day, family="profile", metrics=metrics, run_id=context.run_id
+            )
     rows = [m for m in metrics if m.metric in ("mean", "null_rate")]
     table = "| feature | statistic | value |\n|---|---|---|\n" + "\n".join(
         f"| `{m.subject}` | {m.metric} | {m.value if m.value is None else round(m.value, 4)} |"
-        for m in rows)
+        for m in rows
+    )
     worst_null = max((m.value or 0.0 for m in metrics if m.metric == "null_rate"), default=0.0)
-    return dg.MaterializeResult(metadata={"max_null_rate": float(worst_null),
-                                          "features": len(cfg.features.all),
-                                          "profile": dg.MetadataValue.md(table)})
+    return dg.MaterializeResult(
+        metadata={
+            "max_null_rate": float(worst_null),
+            "features": len(cfg.features.all),
+            "profile": dg.MetadataValue.md(table),
+        }
+    )

@@ -19,29 +19,40 @@ def _table(outcomes) -> str:
         f"{o.unexpected_count if o.unexpected_count is not None else ''} | "
         f"{'' if o.unexpected_percent is None else f'{o.unexpected_percent:.2f}%'} | "
         f"{o.observed_value[:60]} |"
-        for o in outcomes)
+        for o in outcomes
+    )
     head = "| severity | expectation | column | unexpected | share | observed |\n|---|---|---|---|---|---|\n"
     return head + rows if rows else "none"
 
 
 @dg.asset(
-    key=k.DATA_QUALITY, partitions_def=MODEL_DAYS, group_name=k.GROUP_QUALITY,
+    key=k.DATA_QUALITY,
+    partitions_def=MODEL_DAYS,
+    group_name=k.GROUP_QUALITY,
     deps=[k.PREDICTIONS, dg.AssetDep(k.REFERENCE_DATA, partition_mapping=BY_MODEL)],
-    kinds={"duckdb", "python", "great_expectations"}, pool=k.POOL,
+    kinds={"duckdb", "python", "great_expectations"},
+    pool=k.POOL,
     check_specs=[
-        dg.AssetCheckSpec("check_critical_expectations", asset=k.DATA_QUALITY, blocking=True,
-                          description="Critical expectations (structure, impossible values): a "
-                          "failure stops this day's downstream assets in the run."),
-        dg.AssetCheckSpec("check_warning_expectations", asset=k.DATA_QUALITY,
-                          description="Warning expectations (ranges, categories, volume): "
-                          "shown, never blocking."),
+        dg.AssetCheckSpec(
+            "check_critical_expectations",
+            asset=k.DATA_QUALITY,
+            blocking=True,
+            description="Critical expectations (structure, impossible values): a "
+            "failure stops this day's downstream assets in the run.",
+        ),
+        dg.AssetCheckSpec(
+            "check_warning_expectations",
+            asset=k.DATA_QUALITY,
+            description="Warning expectations (ranges, categories, volume): shown, never blocking.",
+        ),
     ],
     description="The day validated with Great Expectations 1.x against expectations/<model>.json "
     "(a starter suite is generated from the reference when none exists). Per-expectation "
     "results go to quality_results, counts to metrics (family 'quality').",
 )
-def data_quality(context: dg.AssetExecutionContext, monitoring: MonitoringResource
-                 ) -> dg.MaterializeResult:
+def data_quality(
+    context: dg.AssetExecutionContext, monitoring: MonitoringResource
+) -> dg.MaterializeResult:
     model, day = split_key(context)
     cfg = monitoring.model(model)
     path = suite_path(monitoring.paths, cfg)
@@ -50,29 +61,38 @@ def data_quality(context: dg.AssetExecutionContext, monitoring: MonitoringResour
         context.log.info(f"no suite for {model}: wrote a starter suite to {path}")
     suite = load_suite(path)
     with monitoring.connect() as con:
-        frame = con.execute(f"SELECT * FROM {predictions_table(model)} WHERE _day = ?", [day]
-                            ).df()
+        frame = con.execute(f"SELECT * FROM {predictions_table(model)} WHERE _day = ?", [day]).df()
         report = validate_day(frame, suite, day=day)
         with transaction(con):
             replace_quality(con, cfg, day, report, run_id=context.run_id)
     th = cfg.thresholds.quality
     crit, warn = report.critical_failures, report.warning_failures
     return dg.MaterializeResult(
-        metadata={**{k_: v for k_, v in report.summary().items() if isinstance(v, int | float)},
-                  "suite": dg.MetadataValue.path(str(path)),
-                  "failures": dg.MetadataValue.md(_table(report.failures))},
+        metadata={
+            **{k_: v for k_, v in report.summary().items() if isinstance(v, int | float)},
+            "suite": dg.MetadataValue.path(str(path)),
+            "failures": dg.MetadataValue.md(_table(report.failures)),
+        },
         check_results=[
             dg.AssetCheckResult(
                 check_name="check_critical_expectations",
                 passed=not report.blocks(th.max_critical_failures),
                 severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"failed": len(crit), "allowed": th.max_critical_failures,
-                          "details": dg.MetadataValue.md(_table(crit))}),
+                metadata={
+                    "failed": len(crit),
+                    "allowed": th.max_critical_failures,
+                    "details": dg.MetadataValue.md(_table(crit)),
+                },
+            ),
             dg.AssetCheckResult(
                 check_name="check_warning_expectations",
                 passed=len(warn) <= th.max_warning_failures,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"failed": len(warn), "allowed": th.max_warning_failures,
-                          "details": dg.MetadataValue.md(_table(warn))}),
+                metadata={
+                    "failed": len(warn),
+                    "allowed": th.max_warning_failures,
+                    "details": dg.MetadataValue.md(_table(warn)),
+                },
+            ),
         ],
     )

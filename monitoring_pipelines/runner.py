@@ -18,6 +18,7 @@ from monitoring_pipelines.defs.partitions import model_day_key
 from monitoring_pipelines.paths import ProjectPaths
 
 PACKAGE_DIR = Path(__file__).parent
+LOG_LEVEL = "WARNING"  # console log of each run; the full event log is in the instance
 
 
 @contextmanager
@@ -138,6 +139,7 @@ def _run_one(job, key, model, day, instance, summary, progress, i, total) -> Non
         instance=instance,
         raise_on_error=False,
         tags={"model": model, "trigger": "cli"},
+        run_config={"loggers": {"console": {"config": {"log_level": LOG_LEVEL}}}},
     )
     status, message = classify(result)
     outcome = DayOutcome(model, day, status, message, time.perf_counter() - t0, result.run_id)

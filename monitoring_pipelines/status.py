@@ -17,7 +17,8 @@ WITH keys AS (
 m AS (
     SELECT model, day,
         max(value) FILTER (WHERE family = 'labels' AND metric = 'label_coverage') AS label_coverage,
-        max(value) FILTER (WHERE family = 'quality' AND metric = 'critical_failures') AS dq_critical,
+        max(value) FILTER (WHERE family = 'quality' AND metric = 'critical_failures')
+            AS dq_critical,
         max(value) FILTER (WHERE family = 'quality' AND metric = 'warning_failures') AS dq_warnings,
         CASE max(CASE status WHEN 'alert' THEN 2 WHEN 'warn' THEN 1 ELSE 0 END)
              FILTER (WHERE family = 'health')

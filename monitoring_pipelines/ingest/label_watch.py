@@ -41,12 +41,13 @@ def days_touched(
             raise OSError(str(exc)) from None
         days: set[date] = set()
         pid = qi(cfg.labels.prediction_id)
+        stored_id = qi(cfg.columns.prediction_id)
         for f in files:
             try:
                 rows = con.execute(
                     f"SELECT DISTINCT p._day FROM store.{predictions_table(cfg.name)} p "
                     f"SEMI JOIN (SELECT CAST({pid} AS VARCHAR) AS id FROM "
-                    f"{reader_sql(file_format(f, fmt))}) l ON l.id = p.{qi(cfg.columns.prediction_id)}",
+                    f"{reader_sql(file_format(f, fmt))}) l ON l.id = p.{stored_id}",
                     {"files": [str(f)]},
                 ).fetchall()
             except duckdb.CatalogException:

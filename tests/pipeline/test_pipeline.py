@@ -175,7 +175,7 @@ def test_a_new_model_with_another_schema_runs_from_a_config_file_alone(home):
     ref = pd.concat([frame(date(2026, 1, 1) + timedelta(days=i), 100, f"r{i}-") for i in range(20)])
     (home.home / "drop").mkdir()
     ref.to_parquet(home.home / "drop/basket_reference.parquet")
-    for i, d in enumerate(DAYS[:2]):
+    for d in DAYS[:2]:
         (home.home / f"drop/basket/{d}").mkdir(parents=True)
         frame(d, 100, f"{d}-").to_csv(home.home / f"drop/basket/{d}/part-0.csv", index=False)
     (home.home / "drop/basket_labels").mkdir()

@@ -21,7 +21,10 @@ def _table(outcomes) -> str:
         f"{o.observed_value[:60]} |"
         for o in outcomes
     )
-    head = "| severity | expectation | column | unexpected | share | observed |\n|---|---|---|---|---|---|\n"
+    head = (
+        "| severity | expectation | column | unexpected | share | observed |\n"
+        "|---|---|---|---|---|---|\n"
+    )
     return head + rows if rows else "none"
 
 

@@ -23,6 +23,14 @@ def _status(value: float | None, warn: float | None, alert: float | None) -> str
     return "ok"
 
 
+def _freshness(rows: int, gaps: int, allowed: int) -> str:
+    """'alert' when the day itself has no data; 'warn' when the trailing window misses more
+    days than allowed (an old gap stays visible without re-alerting every day)."""
+    if rows == 0:
+        return "alert"
+    return "warn" if gaps > allowed else "ok"
+
+
 def expected_volume(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date) -> float | None:
     """Expected rows for ``day``: the configured figure, else the median of the trailing days
     that had data (``volume.trailing_days`` before ``day``), else None."""
@@ -90,7 +98,7 @@ def service_health(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date) 
             "missing_days",
             len(gaps),
             upper=th.max_missing_days,
-            status="alert" if len(gaps) > th.max_missing_days else "ok",
+            status=_freshness(rows, len(gaps), th.max_missing_days),
         ),
         Metric(
             "failed_rate",

@@ -72,7 +72,10 @@ def test_missing_days_count_gaps_since_monitoring_began(con, toy, home):
         START + timedelta(days=3),
     ]
     m = _by_name(service_health(con, toy, days[-1]))
-    assert m["missing_days"].value == 2 and m["missing_days"].status == "alert"
+    assert m["missing_days"].value == 2 and m["missing_days"].status == "warn"
+    gap = _by_name(service_health(con, toy, START + timedelta(days=2)))
+    assert gap["missing_days"].value == 1 and gap["missing_days"].status == "alert"
+    assert gap["rows"].value == 0 and gap["rows"].status == "alert"
     assert _by_name(service_health(con, toy, days[1]))["missing_days"].value == 0
 
 

@@ -58,29 +58,52 @@ def warm_up() -> float:
     return time.perf_counter() - start
 
 
-def _normalize(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with pandas extension dtypes turned into the numpy/object dtypes GX's type
-    checks understand (nullable ints/floats -> float64, strings/booleans/categories -> object
-    with None, tz-aware timestamps -> naive UTC). Unchanged columns are not copied."""
-    out: pd.DataFrame | None = None
-    for col, dtype in frame.dtypes.items():
-        s = frame[col]
+def _columns_used(expectations: list[dict[str, Any]]) -> set[str] | None:
+    """Columns the expectations read; None (all of them) when an expectation may look at the
+    whole table: a schema or custom one naming no column, or one with a ``row_condition``."""
+    used: set[str] = set()
+    for e in expectations:
+        kw = e.get("kwargs") or {}
+        cols = [kw[k] for k in ("column", "column_A", "column_B") if kw.get(k)]
+        cols += list(kw.get("column_list") or [])
+        row_count = str(e.get("type", "")).startswith("expect_table_row_count")
+        if kw.get("row_condition") or not (cols or row_count):
+            return None
+        used.update(str(c) for c in cols)
+    return used
+
+
+def _normalize(frame: pd.DataFrame, columns: set[str] | None) -> pd.DataFrame:
+    """A consolidated copy of the ``columns`` of ``frame`` (all when None) in dtypes GX handles
+    well: extension dtypes become numpy/object ones (nullable numbers -> float64, strings,
+    booleans and categories -> object with None) and timestamps naive datetime64[ns] (tz-aware
+    ones converted to UTC).
+
+    Why: GX 1.24 compares only datetime64[ns] columns vectorised (DuckDB gives [us]: one Python
+    call per row), and copies the whole frame for each column it filters, so unused columns go
+    and the copy is one block per dtype.
+    """
+    keep = [c for c in frame.columns if columns is None or c in columns]
+    out = frame[keep].copy()
+    for col, dtype in out.dtypes.items():
+        s = out[col]
         if isinstance(dtype, pd.DatetimeTZDtype):
-            conv = s.dt.tz_convert("UTC").dt.tz_localize(None)
+            out[col] = s.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            if dtype != np.dtype("datetime64[ns]"):
+                try:
+                    out[col] = s.astype("datetime64[ns]")
+                except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+                    pass  # outside the ns range (years 1677-2262): left as it is
         elif not isinstance(dtype, pd.api.extensions.ExtensionDtype) or isinstance(
             dtype, pd.PeriodDtype | pd.IntervalDtype
         ):
             continue
-        elif pd.api.types.is_datetime64_any_dtype(dtype):
-            conv = pd.to_datetime(s)
         elif pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-            conv = pd.Series(s.to_numpy(dtype="float64", na_value=np.nan), index=s.index)
+            out[col] = pd.Series(s.to_numpy(dtype="float64", na_value=np.nan), index=s.index)
         else:
-            conv = s.astype(object).where(s.notna(), None)
-        if out is None:
-            out = frame.copy(deep=False)
-        out[col] = conv
-    return frame if out is None else out
+            out[col] = s.astype(object).where(s.notna(), None)
+    return out
 
 
 def _severity(raw: dict[str, Any]) -> str:
@@ -168,19 +191,22 @@ def validate_day(
     gx_suite = gx.ExpectationSuite(**data)
     params = {**day_parameters(day), **(parameters or {})}
     batch_definition = _batch_definition()
-    df = _normalize(frame)
+    df = _normalize(frame, _columns_used(raws))
     start = time.perf_counter()
     with _LOCK:
         batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
-        result = batch.validate(gx_suite, result_format=result_format,
-                                expectation_parameters=params)
+        result = batch.validate(
+            gx_suite, result_format=result_format, expectation_parameters=params
+        )
     elapsed = time.perf_counter() - start
     results: list[Any] = [None] * len(raws)
     for r in result.results:
         idx = by_id.get(str(r.expectation_config.id))
         if idx is not None:
             results[idx] = r
-    outcomes = tuple(_outcome(raw, sev, res) for raw, sev, res in zip(raws, severities, results))
+    outcomes = tuple(
+        _outcome(raw, sev, res) for raw, sev, res in zip(raws, severities, results, strict=True)
+    )
     return QualityReport(
         day=day,
         suite_name=str(data.get("name", "")),

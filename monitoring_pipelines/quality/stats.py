@@ -149,7 +149,8 @@ def row_count_bounds(per_day: list[int], tolerance: float) -> tuple[int, int]:
 
 def looks_like_percent(name: str, profile: NumericProfile) -> bool:
     """True for a column named like a percentage whose reference values lie in [0, 100]."""
-    return bool(PERCENT_NAME.search(name.lower())) and 0 <= profile.minimum <= profile.maximum <= 100
+    in_range = 0 <= profile.minimum <= profile.maximum <= 100
+    return in_range and bool(PERCENT_NAME.search(name.lower()))
 
 
 def round_out(x: float, *, up: bool, digits: int = 6) -> float:

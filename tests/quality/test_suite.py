@@ -1,0 +1,200 @@
+"""Starter suites: GX 1.x JSON format, severities, and what is inferred from the reference."""
+
+from __future__ import annotations
+
+import json
+
+import great_expectations as gx
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitoring_pipelines.config import ModelConfig, load_model_config
+from monitoring_pipelines.quality import SuiteError, load_suite, suggest_suite, write_suite
+from monitoring_pipelines.store.columns import expected_columns
+from tests.quality.conftest import REPO
+
+
+def find(
+    suite: dict, kind: str, column: str | None = None, severity: str | None = None, **kwargs
+) -> list[dict]:
+    """Expectations of type ``expect_<kind>`` on ``column`` (of ``severity``, if given) whose
+    kwargs include ``kwargs``."""
+    return [
+        e
+        for e in suite["expectations"]
+        if e["type"] == f"expect_{kind}"
+        and e["kwargs"].get("column") == column
+        and severity in (None, e["severity"])
+        and all(e["kwargs"].get(k) == v for k, v in kwargs.items())
+    ]
+
+
+def one(
+    suite: dict, kind: str, column: str | None = None, severity: str | None = None, **kwargs
+) -> dict:
+    found = find(suite, kind, column, severity, **kwargs)
+    assert len(found) == 1, (kind, column, kwargs, found)
+    return found[0]
+
+
+def test_suite_round_trips_through_json_and_files(churn_suite: dict, tmp_path) -> None:
+    text = json.dumps(churn_suite)
+    assert gx.ExpectationSuite(**json.loads(text)).to_json_dict() == churn_suite
+    path = write_suite(churn_suite, tmp_path / "expectations" / "churn.json")
+    assert load_suite(path).to_json_dict() == churn_suite
+    assert json.loads(path.read_text()) == churn_suite
+
+
+def test_every_expectation_has_a_severity_in_gx_field_and_meta(churn_suite: dict) -> None:
+    for e in churn_suite["expectations"]:
+        assert e["severity"] in ("critical", "warning")
+        assert e["meta"]["severity"] == e["severity"]
+        assert e["meta"]["reason"]
+    sevs = {e["severity"] for e in churn_suite["expectations"]}
+    assert sevs == {"critical", "warning"}
+
+
+def test_structural_expectations_are_critical(churn_cfg: ModelConfig, churn_suite: dict) -> None:
+    for col in expected_columns(churn_cfg):
+        assert one(churn_suite, "column_to_exist", col)["severity"] == "critical"
+        assert one(churn_suite, "column_values_to_be_in_type_list", col)["severity"] == "critical"
+    assert one(churn_suite, "column_values_to_be_unique", "prediction_id")["severity"] == "critical"
+    not_null = one(churn_suite, "column_values_to_not_be_null", "prediction_id")
+    assert "mostly" not in not_null["kwargs"] and not_null["severity"] == "critical"
+    score = one(churn_suite, "column_values_to_be_between", "score", min_value=0, max_value=1)
+    assert score["severity"] == "critical" and "mostly" not in score["kwargs"]
+    ts = one(churn_suite, "column_values_to_be_between", "timestamp")
+    assert ts["kwargs"]["min_value"] == {"$PARAMETER": "day_start"}
+    assert ts["kwargs"]["max_value"] == {"$PARAMETER": "day_end"}
+    assert ts["kwargs"]["strict_max"] is True and ts["severity"] == "critical"
+    pred = one(churn_suite, "column_values_to_be_in_set", "prediction")
+    assert sorted(pred["kwargs"]["value_set"]) == ["0", "1"]
+
+
+def test_ranges_signs_and_categories_from_reference(
+    churn_suite: dict, churn_reference: pd.DataFrame
+) -> None:
+    ref = churn_reference
+    warn = one(churn_suite, "column_values_to_be_between", "monthly_charges", severity="warning")
+    lo, hi, width = (
+        ref.monthly_charges.min(),
+        ref.monthly_charges.max(),
+        np.ptp(ref.monthly_charges),
+    )
+    assert warn["kwargs"]["mostly"] == 0.99
+    assert warn["kwargs"]["min_value"] == pytest.approx(lo - 0.1 * width, rel=1e-4)
+    assert warn["kwargs"]["max_value"] == pytest.approx(hi + 0.1 * width, rel=1e-4)
+    assert warn["kwargs"]["min_value"] <= lo and warn["kwargs"]["max_value"] >= hi
+    # tenure starts at 0: non-negative by nature; monthly charges sit far from 0: no sign rule
+    sign = one(churn_suite, "column_values_to_be_between", "tenure_months", "critical", min_value=0)
+    assert "max_value" not in sign["kwargs"] and "mostly" not in sign["kwargs"]
+    assert not find(
+        churn_suite, "column_values_to_be_between", "monthly_charges", "critical", min_value=0
+    )
+    pct = one(churn_suite, "column_values_to_be_between", "discount_pct", max_value=100)
+    assert pct["severity"] == "critical" and pct["kwargs"]["min_value"] == 0
+    plan = one(churn_suite, "column_values_to_be_in_set", "plan")
+    assert plan["severity"] == "warning" and plan["kwargs"]["mostly"] == 0.99
+    assert sorted(plan["kwargs"]["value_set"]) == sorted(ref.plan.unique())
+
+
+def test_null_rate_thresholds_follow_the_reference(
+    churn_suite: dict, churn_reference: pd.DataFrame
+) -> None:
+    p0 = churn_reference.discount_pct.isna().mean()
+    checks = find(churn_suite, "column_values_to_not_be_null", "discount_pct")
+    by_sev = {e["severity"]: e["kwargs"]["mostly"] for e in checks}
+    assert 0.6 < by_sev["critical"] < by_sev["warning"] < 1 - p0
+    assert by_sev["warning"] > 1 - p0 - 0.05
+    # segments / sensitive attributes that are not features never stop the day
+    assert {e["severity"] for e in find(churn_suite, "column_values_to_not_be_null", "gender")} == {
+        "warning"
+    }
+
+
+def test_row_count_bounds_from_reference_days_config_or_omitted(
+    churn_cfg: ModelConfig, churn_reference: pd.DataFrame
+) -> None:
+    def bounds(cfg: ModelConfig, ref: pd.DataFrame, **kw) -> list[dict]:
+        return find(suggest_suite(cfg, ref, **kw), "table_row_count_to_be_between", None)
+
+    per_day = churn_reference.groupby(churn_reference.timestamp.dt.date).size()
+    by_ts = [e for e in bounds(churn_cfg, churn_reference) if e["severity"] == "warning"]
+    assert len(by_ts) == 1
+    lo, hi = by_ts[0]["kwargs"]["min_value"], by_ts[0]["kwargs"]["max_value"]
+    assert lo <= 0.5 * per_day.median() < per_day.min() <= per_day.max() < hi  # tolerance 50%
+    assert 0.3 * per_day.median() < lo  # a drop to 30% is out
+    no_ts = churn_reference.drop(columns=["timestamp"])
+    explicit = [e for e in bounds(churn_cfg, no_ts, reference_days=7) if e["severity"] == "warning"]
+    expected = len(no_ts) / 7
+    assert explicit[0]["kwargs"]["min_value"] == pytest.approx(0.5 * expected, abs=2)
+    volume = churn_cfg.volume.model_copy(update={"expected_daily_rows": 10_000})
+    configured = churn_cfg.model_copy(update={"volume": volume})
+    from_cfg = [e for e in bounds(configured, no_ts) if e["severity"] == "warning"]
+    assert from_cfg[0]["kwargs"] == {"min_value": 5000, "max_value": 15000}
+    # no timestamps, no span, nothing configured: only the critical "not empty" rule is left
+    only = bounds(churn_cfg, no_ts)
+    assert [(e["severity"], e["kwargs"]) for e in only] == [("critical", {"min_value": 1})]
+
+
+def test_multiclass_suite_checks_class_scores_and_classes() -> None:
+    cfg = load_model_config(REPO / "config" / "models" / "intent.yaml")
+    rng = np.random.default_rng(0)
+    n = 500
+    scores = rng.dirichlet([1, 1, 1, 1], n)
+    ref = pd.DataFrame(
+        {
+            "message_length": rng.integers(5, 2000, n).astype(float),
+            "n_previous_tickets": rng.poisson(2, n).astype(float),
+            "account_age_days": rng.uniform(1, 3000, n),
+            "channel": rng.choice(["email", "chat", "phone"], n),
+            "language": rng.choice(["en", "de", "fr"], n),
+            "product": rng.choice(["a", "b"], n),
+            **{col: scores[:, i] for i, col in enumerate(cfg.columns.class_scores.values())},
+        }
+    )
+    suite = suggest_suite(cfg, ref)
+    for col in cfg.columns.class_scores.values():
+        rule = one(suite, "column_values_to_be_between", col, min_value=0, max_value=1)
+        assert rule["severity"] == "critical"
+    pred = one(suite, "column_values_to_be_in_set", "prediction")
+    assert sorted(pred["kwargs"]["value_set"]) == sorted(cfg.class_values)
+    assert not find(suite, "column_values_to_be_between", "score")
+
+
+def test_regression_suite_uses_reference_predictions_for_sign() -> None:
+    cfg = ModelConfig.model_validate(
+        {
+            "name": "eta_small",
+            "task": "regression",
+            "logs": {"path": "landing/eta/{day}.csv"},
+            "reference": {"path": "reference/eta.parquet"},
+            "columns": {"score": None},
+            "features": {"numeric": ["distance_km"], "categorical": ["city"]},
+        }
+    )
+    rng = np.random.default_rng(1)
+    dist = rng.uniform(0.2, 15, 400)
+    ref = pd.DataFrame(
+        {"distance_km": dist, "city": rng.choice(["x", "y"], 400), "prediction": 1 + 3 * dist}
+    )
+    suite = suggest_suite(cfg, ref)
+    assert one(suite, "column_values_to_be_between", "prediction", "critical", min_value=0)
+    assert not find(suite, "column_values_to_be_in_set", "prediction")
+    # with only a label in the reference: a warning range, no critical sign rule
+    ref_label = ref.rename(columns={"prediction": "label"})
+    suite = suggest_suite(cfg, ref_label)
+    rules = find(suite, "column_values_to_be_between", "prediction")
+    assert [r["severity"] for r in rules] == ["warning"]
+
+
+def test_load_suite_names_the_file_on_error(tmp_path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(SuiteError, match="bad.json"):
+        load_suite(bad)
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"name": "x", "expectations": [{"type": "expect_nothing"}]}))
+    with pytest.raises(SuiteError, match="wrong.json"):
+        load_suite(wrong)

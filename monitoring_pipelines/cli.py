@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 from datetime import date, timedelta
+from statistics import median
 
 from monitoring_pipelines.config import ConfigError, load_model_configs
 from monitoring_pipelines.paths import ProjectPaths
@@ -47,9 +48,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         paths, end_day=end, days=args.days, rows_per_day=args.rows_per_day, seed=args.seed
     )
     for name, cfg in load_model_configs(paths.config_dir).items():
-        if name in manifest["models"]:
-            path = write_starter_suite(paths, cfg, overwrite=args.refresh_suites)
-            print(f"suite for {name}: {path}")
+        if name not in manifest["models"]:
+            continue
+        # The demo reference is a sample of its traffic; the suite's row-count bounds come
+        # from the demo's real daily volume instead.
+        served = [n for n in manifest["models"][name]["rows_by_day"].values() if n]
+        volume = cfg.volume.model_copy(update={"expected_daily_rows": int(median(served))})
+        cfg = cfg.model_copy(update={"volume": volume})
+        path = write_starter_suite(paths, cfg, overwrite=not args.keep_suites)
+        print(f"suite for {name}: {path}")
     first = min(m["first_day"] for m in manifest["models"].values())
     print(
         f"demo: {len(manifest['models'])} models, {first} .. {manifest['end_day']}, "
@@ -151,9 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--rows-per-day", type=int, default=20000, help="the classifier's volume")
     d.add_argument("--seed", type=int, default=7)
     d.add_argument(
-        "--refresh-suites",
+        "--keep-suites",
         action="store_true",
-        help="overwrite the demo models' expectation suites",
+        help="keep existing suites of the demo models (default: rewrite them)",
     )
     d.set_defaults(func=cmd_demo)
     r = sub.add_parser("run", help="materialize every asset for a date range, headless")

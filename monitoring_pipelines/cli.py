@@ -11,7 +11,6 @@ import os
 import shutil
 import sys
 from datetime import date, timedelta
-from statistics import median
 
 from monitoring_pipelines.config import ConfigError, load_model_configs
 from monitoring_pipelines.paths import ProjectPaths
@@ -40,22 +39,14 @@ def _instance(paths: ProjectPaths):
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitoring_pipelines.demo import generate_demo
-    from monitoring_pipelines.quality.starter import write_starter_suite
+    from monitoring_pipelines.demo.suites import write_demo_suites
 
     paths = _paths(args)
     end = date.fromisoformat(args.end_day) if args.end_day else date.today() - timedelta(days=1)
     manifest = generate_demo(
         paths, end_day=end, days=args.days, rows_per_day=args.rows_per_day, seed=args.seed
     )
-    for name, cfg in load_model_configs(paths.config_dir).items():
-        if name not in manifest["models"]:
-            continue
-        # The demo reference is a sample of its traffic; the suite's row-count bounds come
-        # from the demo's real daily volume instead.
-        served = [n for n in manifest["models"][name]["rows_by_day"].values() if n]
-        volume = cfg.volume.model_copy(update={"expected_daily_rows": int(median(served))})
-        cfg = cfg.model_copy(update={"volume": volume})
-        path = write_starter_suite(paths, cfg, overwrite=not args.keep_suites)
+    for name, path in write_demo_suites(paths, manifest, overwrite=not args.keep_suites).items():
         print(f"suite for {name}: {path}")
     first = min(m["first_day"] for m in manifest["models"].values())
     print(

@@ -18,7 +18,7 @@ from monitoring_pipelines.defs.partitions import model_day_key
 from monitoring_pipelines.paths import ProjectPaths
 
 PACKAGE_DIR = Path(__file__).parent
-LOG_LEVEL = "WARNING"  # console log of each run; the full event log is in the instance
+LOG_LEVEL = "CRITICAL"  # console log of each run; the full event log is in the instance
 
 
 @contextmanager
@@ -83,11 +83,24 @@ def classify(result: dg.ExecuteInProcessResult) -> tuple[str, str]:
     if result.success and not errors:
         return "ok", ""
     if errors and all(e.cls_name == "DagsterAssetCheckFailedError" for e in errors):
-        return "blocked", errors[0].message.strip().replace("\n", " ")
+        return "blocked", _blocking_reasons(result) or errors[0].message.strip()
     text = "; ".join(e.message.strip().splitlines()[0] for e in errors) or "run failed"
     if errors and all("quarantined" in e.message for e in errors):
         return "quarantined", text
     return "failed", text
+
+
+def _blocking_reasons(result: dg.ExecuteInProcessResult) -> str:
+    """What failed in the blocking checks of a run, from their metadata."""
+    reasons = []
+    for event in result.all_events:
+        if event.event_type_value != "ASSET_CHECK_EVALUATION":
+            continue
+        evaluation = event.event_specific_data
+        failed = evaluation.metadata.get("failed_expectations")
+        if not evaluation.passed and failed is not None:
+            reasons.append(f"{evaluation.check_name}: {failed.value}")
+    return "; ".join(reasons)
 
 
 def days_between(start: date, end: date) -> list[date]:

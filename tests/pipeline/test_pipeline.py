@@ -84,6 +84,8 @@ def test_critical_failure_blocks_that_days_downstream_only(toy_home):
     instance = dg.DagsterInstance.ephemeral()
     summary = run_days(toy_home, ["toy"], DAYS[0], DAYS[-1], instance=instance)
     assert [o.status for o in summary.outcomes] == ["ok", "blocked", "ok"]
+    assert "check_critical_expectations" in summary.outcomes[1].message
+    assert "(score)" in summary.outcomes[1].message
     assert summary.exit_code == 3
     assert _materialized(instance, k.FEATURE_PROFILE, "toy", DAYS[1]) == []
     assert len(_materialized(instance, k.FEATURE_PROFILE, "toy", DAYS[2])) == 1

@@ -82,6 +82,10 @@ def data_quality(
                 passed=not report.blocks(th.max_critical_failures),
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata={
+                    "failed_expectations": ", ".join(
+                        f"{o.expectation_type.removeprefix('expect_')}({o.column or 'table'})"
+                        for o in crit
+                    ),
                     "failed": len(crit),
                     "allowed": th.max_critical_failures,
                     "details": dg.MetadataValue.md(_table(crit)),

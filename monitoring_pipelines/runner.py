@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.defs_state.base import set_defs_state_storage
 
 from monitoring_pipelines import constants as k
 from monitoring_pipelines.defs.partitions import model_day_key
@@ -45,7 +46,9 @@ def monitoring_env(paths: ProjectPaths) -> Iterator[None]:
 
 def load_definitions(paths: ProjectPaths) -> dg.Definitions:
     """The code location's definitions, bound to ``paths``."""
-    with monitoring_env(paths):
+    # No state-backed components here: load without the defs-state storage of whichever
+    # DagsterInstance was last entered in this process (it may be gone: a dead weakref).
+    with monitoring_env(paths), set_defs_state_storage(None):
         defs = dg.load_from_defs_folder(path_within_project=PACKAGE_DIR)
         defs.get_repository_def()  # resolve resources while the environment is set
     return defs

@@ -3,11 +3,10 @@
 import dagster as dg
 
 from monitoring_pipelines import constants as k
-from monitoring_pipelines.defs.partitions import MODEL_DAYS, split_key
+from monitoring_pipelines.defs.common import headline, metric_check, model_day_asset, write_family
+from monitoring_pipelines.defs.partitions import split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.health.service_health import service_health as compute_health
-from monitoring_pipelines.store.connection import transaction
-from monitoring_pipelines.store.metrics import replace_metrics
 
 # check name -> the health metric it judges
 HEALTH_CHECKS = {
@@ -18,18 +17,13 @@ HEALTH_CHECKS = {
 }
 
 
-@dg.asset(
+@model_day_asset(
     key=k.SERVICE_HEALTH,
-    partitions_def=MODEL_DAYS,
-    group_name=k.GROUP_HEALTH,
+    group=k.GROUP_HEALTH,
     deps=[k.PREDICTIONS],
-    kinds={"duckdb", "python"},
-    pool=k.POOL,
     check_specs=[
-        dg.AssetCheckSpec(
-            name, asset=k.SERVICE_HEALTH, description=f"Thresholds from config on {metric}."
-        )
-        for name, metric in HEALTH_CHECKS.items()
+        dg.AssetCheckSpec(name, asset=k.SERVICE_HEALTH, description=f"Config thresholds on {m}.")
+        for name, m in HEALTH_CHECKS.items()
     ],
     description="Volume against expected, missing days, latency p50/p95/p99 (ms), failed-"
     "prediction rate and model versions seen, from the day's logs. Written to metrics "
@@ -39,31 +33,11 @@ def service_health(
     context: dg.AssetExecutionContext, monitoring: MonitoringResource
 ) -> dg.MaterializeResult:
     model, day = split_key(context)
-    cfg = monitoring.model(model)
     with monitoring.connect() as con:
-        metrics = compute_health(con, cfg, day)
-        with transaction(con):
-            replace_metrics(
-                con, model=model, day=day, family="health", metrics=metrics, run_id=context.run_id
-            )
+        metrics = compute_health(con, monitoring.model(model), day)
+    write_family(context, monitoring, model=model, day=day, family="health", metrics=metrics)
     by_name = {m.metric: m for m in metrics if not m.subject}
-    checks = []
-    for name, metric in HEALTH_CHECKS.items():
-        m = by_name[metric]
-        checks.append(
-            dg.AssetCheckResult(
-                check_name=name,
-                passed=m.status == "ok",
-                severity=dg.AssetCheckSeverity.ERROR
-                if m.status == "alert"
-                else dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "value": m.value if m.value is not None else float("nan"),
-                    "lower": m.lower if m.lower is not None else float("nan"),
-                    "upper": m.upper if m.upper is not None else float("nan"),
-                    "status": m.status,
-                },
-            )
-        )
-    meta = {m.metric: float(m.value) for m in metrics if not m.subject and m.value is not None}
-    return dg.MaterializeResult(metadata=meta, check_results=checks)
+    return dg.MaterializeResult(
+        metadata=headline(metrics),
+        check_results=[metric_check(name, by_name[m]) for name, m in HEALTH_CHECKS.items()],
+    )

@@ -3,7 +3,8 @@
 import dagster as dg
 
 from monitoring_pipelines import constants as k
-from monitoring_pipelines.defs.partitions import MODEL_DAYS, MODELS, split_key
+from monitoring_pipelines.defs.common import model_day_asset
+from monitoring_pipelines.defs.partitions import MODELS, split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.ingest.files import IngestionError
 from monitoring_pipelines.ingest.labels import build_ground_truth, sync_label_files
@@ -40,12 +41,9 @@ def reference_data(
     return dg.MaterializeResult(metadata={"rows": rows, "path": dg.MetadataValue.path(str(path))})
 
 
-@dg.asset(
+@model_day_asset(
     key=k.PREDICTIONS,
-    partitions_def=MODEL_DAYS,
-    group_name=k.GROUP_INGESTION,
-    kinds={"duckdb", "python"},
-    pool=k.POOL,
+    group=k.GROUP_INGESTION,
     check_specs=[
         dg.AssetCheckSpec(
             "check_schema_unchanged",
@@ -95,13 +93,10 @@ def predictions(
     )
 
 
-@dg.asset(
+@model_day_asset(
     key=k.GROUND_TRUTH,
-    partitions_def=MODEL_DAYS,
-    group_name=k.GROUP_INGESTION,
+    group=k.GROUP_INGESTION,
     deps=[k.PREDICTIONS],
-    kinds={"duckdb", "python"},
-    pool=k.POOL,
     description="Labels joined to the day's predictions by prediction id (labels land late, "
     "for any day). Ingests new label files first; tracks label coverage and delay. The "
     "late_labels_sensor re-materializes old days (and their downstream) when labels arrive.",

@@ -3,20 +3,16 @@
 import dagster as dg
 
 from monitoring_pipelines import constants as k
-from monitoring_pipelines.defs.partitions import MODEL_DAYS, split_key
+from monitoring_pipelines.defs.common import model_day_asset, write_family
+from monitoring_pipelines.defs.partitions import split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.profile.feature_profile import feature_profile as compute_profile
-from monitoring_pipelines.store.connection import transaction
-from monitoring_pipelines.store.metrics import replace_metrics
 
 
-@dg.asset(
+@model_day_asset(
     key=k.FEATURE_PROFILE,
-    partitions_def=MODEL_DAYS,
-    group_name=k.GROUP_PROFILING,
+    group=k.GROUP_PROFILING,
     deps=[k.DATA_QUALITY],
-    kinds={"duckdb", "python"},
-    pool=k.POOL,
     description="Per-feature null rate, mean, std, quantiles (numeric) and distinct values and "
     "top-category share (categorical) of a day that passed its critical quality checks. "
     "Written to metrics (family 'profile').",
@@ -28,13 +24,10 @@ def feature_profile(
     cfg = monitoring.model(model)
     with monitoring.connect() as con:
         metrics = compute_profile(con, cfg, day)
-        with transaction(con):
-            replace_metrics(
-                con, model=model, day=day, family="profile", metrics=metrics, run_id=context.run_id
-            )
+    write_family(context, monitoring, model=model, day=day, family="profile", metrics=metrics)
     rows = [m for m in metrics if m.metric in ("mean", "null_rate")]
     table = "| feature | statistic | value |\n|---|---|---|\n" + "\n".join(
-        f"| `{m.subject}` | {m.metric} | {m.value if m.value is None else round(m.value, 4)} |"
+        f"| `{m.subject}` | {m.metric} | {'' if m.value is None else round(m.value, 4)} |"
         for m in rows
     )
     worst_null = max((m.value or 0.0 for m in metrics if m.metric == "null_rate"), default=0.0)

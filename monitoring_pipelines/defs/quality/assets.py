@@ -3,7 +3,8 @@
 import dagster as dg
 
 from monitoring_pipelines import constants as k
-from monitoring_pipelines.defs.partitions import BY_MODEL, MODEL_DAYS, split_key
+from monitoring_pipelines.defs.common import model_day_asset
+from monitoring_pipelines.defs.partitions import BY_MODEL, split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.quality.starter import suite_path, write_starter_suite
 from monitoring_pipelines.quality.suite import load_suite
@@ -28,13 +29,11 @@ def _table(outcomes) -> str:
     return head + rows if rows else "none"
 
 
-@dg.asset(
+@model_day_asset(
     key=k.DATA_QUALITY,
-    partitions_def=MODEL_DAYS,
-    group_name=k.GROUP_QUALITY,
+    group=k.GROUP_QUALITY,
     deps=[k.PREDICTIONS, dg.AssetDep(k.REFERENCE_DATA, partition_mapping=BY_MODEL)],
-    kinds={"duckdb", "python", "great_expectations"},
-    pool=k.POOL,
+    kinds=("duckdb", "python", "great_expectations"),
     check_specs=[
         dg.AssetCheckSpec(
             "check_critical_expectations",

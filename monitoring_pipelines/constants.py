@@ -11,9 +11,18 @@ GROUP_INGESTION = "ingestion"
 GROUP_QUALITY = "quality"
 GROUP_HEALTH = "health"
 GROUP_PROFILING = "profiling"
+GROUP_DRIFT = "drift"
+GROUP_PERFORMANCE = "performance"
 # Groups of day x model assets, in the order a day flows through them. Later vital signs
 # (drift, performance, ...) add their group here to join the daily job.
-DAILY_GROUPS = [GROUP_INGESTION, GROUP_QUALITY, GROUP_HEALTH, GROUP_PROFILING]
+DAILY_GROUPS = [
+    GROUP_INGESTION,
+    GROUP_QUALITY,
+    GROUP_HEALTH,
+    GROUP_PROFILING,
+    GROUP_DRIFT,
+    GROUP_PERFORMANCE,
+]
 
 PREDICTIONS = "predictions"
 GROUND_TRUTH = "ground_truth"

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from monitoring_pipelines.config.drift import DriftSettings
+from monitoring_pipelines.config.performance import PerformanceSettings
+
 MODEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -184,6 +187,8 @@ class ModelConfig(_Strict):
     review: Review = Review()
     retraining: Retraining = Retraining()
     volume: Volume = Volume()
+    drift: DriftSettings = DriftSettings()
+    performance: PerformanceSettings = PerformanceSettings()
     suite: str | None = Field(default=None, description="default: expectations/<name>.json")
 
     @field_validator("name")

@@ -17,6 +17,7 @@ from monitoring_pipelines.config.drift import DriftSettings
 from monitoring_pipelines.config.performance import PerformanceSettings
 
 MODEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RESERVED = {"_day", "_source_file", "_ingested_at"}  # system columns of stored tables
 
 
 class Task(StrEnum):
@@ -202,15 +203,20 @@ class ModelConfig(_Strict):
     def _consistent(self) -> ModelConfig:
         if not self.features.all:
             raise ValueError("features: declare at least one numeric or categorical feature")
-        dup = {c for c in self.features.all if self.features.all.count(c) > 1}
-        if dup:
-            raise ValueError(f"features: {sorted(dup)} declared twice")
+        lowered = [c.lower() for c in self.features.all]
+        dup = {c for c in self.features.all if lowered.count(c.lower()) > 1}
+        if dup:  # DuckDB (like SQL) does not tell identifiers apart by case
+            raise ValueError(f"features: {sorted(dup)} declared twice (names ignore case)")
+        reserved = [c for c in self.features.all if c.lower() in RESERVED]
+        if reserved:
+            raise ValueError(f"features: {reserved} are reserved for system columns")
         if self.task is Task.multiclass and not self.columns.class_scores and not self.classes:
             raise ValueError("multiclass: declare columns.class_scores or classes")
         if self.task is Task.regression and self.columns.class_scores:
             raise ValueError("regression: columns.class_scores makes no sense")
         roles = self.role_columns()
-        clash = set(roles.values()) & set(self.features.all)
+        role_names = {r.lower() for r in roles.values()}
+        clash = {c for c in self.features.all if c.lower() in role_names}
         if clash:
             raise ValueError(f"features {sorted(clash)} are also role columns")
         return self

@@ -50,9 +50,12 @@ def cast_expr(column: str, raw_type: str, target: str) -> str:
     col = qi(column)
     fam = type_family(raw_type)
     if target == "VARCHAR" and fam == "numeric":
+        if not raw_type.upper().startswith(("FLOAT", "DOUBLE", "REAL", "DECIMAL")):
+            return f"CAST({col} AS VARCHAR)"  # integers print without a fraction already
+        # whole floats within the exactly representable range print as integers
         return (
-            f"CASE WHEN isfinite(TRY_CAST({col} AS DOUBLE)) AND {col} = round({col}) "
-            f"THEN CAST(CAST({col} AS HUGEINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
+            f"CASE WHEN isfinite({col}) AND abs({col}) < 9e15 AND {col} = round({col}) "
+            f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END"
         )
     if target == "VARCHAR" and fam == "boolean":
         return f"CAST(CAST({col} AS INTEGER) AS VARCHAR)"

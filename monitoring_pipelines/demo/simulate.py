@@ -55,14 +55,16 @@ def daily_counts(
     return np.round(expected * factor).astype(int), expected
 
 
-def reference_counts(process: Process, rows_per_day: int) -> np.ndarray:
+def reference_counts(
+    process: Process, rows_per_day: int, *, days_of_volume: float = 1.5, minimum: int = 3000
+) -> np.ndarray:
     """Rows per reference day over :data:`REFERENCE_DAYS` days.
 
-    In total 1.5 x a day's volume, counting at least half of ``rows_per_day`` (so a model with
-    a small volume still gets a reference its model does not overfit), and at least 3,000.
+    In total ``days_of_volume`` x a day's volume, counting at least half of ``rows_per_day``
+    (so a model with a small volume still gets enough rows), and at least ``minimum``.
     """
     share = max(process.volume_share, 0.5)
-    total = max(3000, int(1.5 * rows_per_day * share))
+    total = max(minimum, int(days_of_volume * rows_per_day * share))
     counts = np.full(REFERENCE_DAYS, total // REFERENCE_DAYS)
     counts[: total % REFERENCE_DAYS] += 1
     return counts

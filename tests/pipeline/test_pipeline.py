@@ -45,7 +45,7 @@ def test_days_run_end_to_end_and_rerun_is_idempotent(toy_home):
     assert [o.status for o in summary.outcomes] == ["ok"] * 3, summary.outcomes
     con = connect(toy_home.database, read_only=True)
     families = {r[0] for r in con.execute("SELECT DISTINCT family FROM metrics").fetchall()}
-    assert families == {"ingestion", "labels", "quality", "health", "profile"}
+    assert {"ingestion", "labels", "quality", "health", "profile"} <= families
     cols = [r[0] for r in con.execute("DESCRIBE metrics").fetchall()]
     assert cols[:10] == [
         "model",

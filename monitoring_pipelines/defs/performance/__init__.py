@@ -1,0 +1,1 @@
+"""Dagster definitions: performance (realized, estimated) and its fitted estimator."""

@@ -1,0 +1,150 @@
+"""Reading the rows performance is measured on: labelled predictions, a day's predictions and
+the reference, as numpy arrays in one shape for every task (the joins run in DuckDB)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from monitoring_pipelines.config import ModelConfig, Task
+from monitoring_pipelines.store.metrics import Metric
+from monitoring_pipelines.store.sql import (
+    ground_truth_table,
+    predictions_table,
+    qi,
+    reference_table,
+)
+
+
+@dataclass
+class Rows:
+    """Model outputs (and labels where known) of some rows.
+
+    ``y``/``yhat``: class indices (binary: 1 = positive class) or target values (regression);
+    ``y`` is None when the rows have no labels. ``scores``: binary positive-class score (n,),
+    multiclass class scores (n, k) in :attr:`ModelConfig.class_values` order, or None.
+    ``frame`` keeps the raw columns (features, model version) for the estimators.
+    """
+
+    yhat: np.ndarray
+    y: np.ndarray | None
+    scores: np.ndarray | None
+    frame: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.yhat)
+
+
+def _output_columns(cfg: ModelConfig, alias: str) -> list[str]:
+    c = cfg.columns
+    cols = [c.prediction]
+    if cfg.task is Task.binary and c.score:
+        cols.append(c.score)
+    cols += list(c.class_scores.values())
+    if c.model_version:
+        cols.append(c.model_version)
+    return [f"{alias}.{qi(col)}" for col in dict.fromkeys(cols)]
+
+
+def to_rows(cfg: ModelConfig, frame: pd.DataFrame, label: str | None) -> Rows:
+    """Arrays of one task's shape from a frame with the log's column names (and ``label``)."""
+    c = cfg.columns
+    pred = frame[c.prediction]
+    y = None if label is None else frame[label]
+    if cfg.task is Task.regression:
+        return Rows(pred.to_numpy(float), None if y is None else y.to_numpy(float), None, frame)
+    classes = cfg.class_values
+    if cfg.task is Task.binary:
+        pos = cfg.positive_class
+        scores = frame[c.score].to_numpy(float) if c.score and c.score in frame else None
+        yy = None if y is None else (_as_class(y) == pos).to_numpy(float)
+        return Rows((_as_class(pred) == pos).to_numpy(float), yy, scores, frame)
+    index = {v: i for i, v in enumerate(classes)}
+    scores = None
+    if c.class_scores:
+        scores = np.column_stack([frame[c.class_scores[v]].to_numpy(float) for v in classes])
+    yhat = _as_class(pred).map(index).fillna(-1).to_numpy(int)
+    yy = None if y is None else _as_class(y).map(index).fillna(-1).to_numpy(int)
+    return Rows(yhat, yy, scores, frame)
+
+
+def _as_class(values: pd.Series) -> pd.Series:
+    """Class values as strings: 1, 1.0 and '1' are the same class."""
+
+    def norm(v):
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        text = str(v)
+        return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text
+
+    return values.map(norm)
+
+
+def labelled_rows(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, first: date, last: date
+) -> Rows:
+    """Predictions of days ``first``..``last`` joined with their labels (failed predictions,
+    without an output, left out)."""
+    cols = ", ".join(_output_columns(cfg, "p"))
+    frame = con.execute(
+        f"""SELECT {cols}, g.label AS _label, p._day AS _day
+            FROM {predictions_table(cfg.name)} p JOIN {ground_truth_table(cfg.name)} g
+              ON g.prediction_id = p.{qi(cfg.columns.prediction_id)} AND g._day = p._day
+            WHERE p._day BETWEEN ? AND ? AND p.{qi(cfg.columns.prediction)} IS NOT NULL
+              AND g.label IS NOT NULL
+            ORDER BY p._day, p.{qi(cfg.columns.prediction_id)}""",
+        [first, last],
+    ).df()
+    return to_rows(cfg, frame, "_label")
+
+
+def served_count(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, first: date, last: date) -> int:
+    """Predictions with an output on days ``first``..``last``."""
+    (n,) = con.execute(
+        f"SELECT count(*) FROM {predictions_table(cfg.name)} WHERE _day BETWEEN ? AND ? "
+        f"AND {qi(cfg.columns.prediction)} IS NOT NULL",
+        [first, last],
+    ).fetchone()
+    return int(n)
+
+
+def day_rows(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date) -> Rows:
+    """Every prediction with an output on ``day``, with its features (no labels)."""
+    cols = _output_columns(cfg, "p") + [f"p.{qi(f)}" for f in cfg.features.all]
+    frame = con.execute(
+        f"SELECT {', '.join(dict.fromkeys(cols))} FROM {predictions_table(cfg.name)} p "
+        f"WHERE p._day = ? AND p.{qi(cfg.columns.prediction)} IS NOT NULL "
+        f"ORDER BY p.{qi(cfg.columns.prediction_id)}",
+        [day],
+    ).df()
+    return to_rows(cfg, frame, None)
+
+
+def reference_rows(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Rows:
+    """The reference's labelled rows with the model's outputs and features, in log order
+    (by timestamp when the reference has one); ``y`` is None when it has no label column."""
+    table = reference_table(cfg.name)
+    have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    label = cfg.columns.label if cfg.columns.label in have else None
+    order = f"ORDER BY {qi(cfg.columns.timestamp)}" if cfg.columns.timestamp in have else ""
+    where = f"AND {qi(label)} IS NOT NULL" if label else ""
+    frame = con.execute(
+        f"SELECT * FROM {table} WHERE {qi(cfg.columns.prediction)} IS NOT NULL {where} {order}"
+    ).df()
+    return to_rows(cfg, frame, label)
+
+
+def stored_metrics(
+    con: duckdb.DuckDBPyConnection, model: str, day: date, family: str
+) -> list[Metric]:
+    """The metrics of one family already stored for a model's day."""
+    rows = con.execute(
+        "SELECT metric, value, subject, lower, upper, status FROM metrics "
+        "WHERE model = ? AND day = ? AND family = ? ORDER BY metric, subject",
+        [model, day, family],
+    ).fetchall()
+    return [Metric(*r) for r in rows]

@@ -1,0 +1,100 @@
+"""What is fitted once per model on its reference: the metric bands and the performance
+estimator (CBPE for classifiers, DLE for regressors), kept in the store between runs."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import numpy as np
+
+from monitoring_pipelines.config import ModelConfig, Task
+from monitoring_pipelines.performance.bands import Band, chunk_weights, fit_bands
+from monitoring_pipelines.performance.cbpe import BinaryCBPE, MulticlassCBPE
+from monitoring_pipelines.performance.data import Rows
+from monitoring_pipelines.performance.dle import DLE
+from monitoring_pipelines.performance.realized import task_metrics
+
+TABLE = "performance_estimators"
+
+
+@dataclass
+class PerformanceEstimator:
+    """A model's fitted state: bands of the realized metrics over reference windows, the
+    estimator (None when the reference lacks what it needs) and the reference's figures."""
+
+    model: str
+    task: str
+    reference_rows: int
+    bands: dict[str, Band]
+    reference: dict[str, float]
+    estimator: BinaryCBPE | MulticlassCBPE | DLE | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def fit_estimator(cfg: ModelConfig, ref: Rows) -> PerformanceEstimator:
+    """Fit bands and the task's estimator on the reference rows. Without reference labels
+    nothing can be fitted: the state has no bands, no estimator and says why."""
+    s = cfg.performance
+    n = len(ref)
+    if ref.y is None or n < s.reference_chunks * 2:
+        note = f"reference has no labels in column {cfg.columns.label!r} (or too few rows)"
+        return PerformanceEstimator(cfg.name, cfg.task.value, n, {}, {}, None, [note])
+    chunks = chunk_weights(n, s.reference_chunks)
+    per_chunk = task_metrics(cfg, ref, chunks, s.calibration_bins)
+    whole = task_metrics(cfg, ref, np.ones((1, n)), s.calibration_bins)
+    state = PerformanceEstimator(
+        model=cfg.name,
+        task=cfg.task.value,
+        reference_rows=n,
+        bands=fit_bands(per_chunk, n / s.reference_chunks),
+        reference={k: float(v[0]) for k, v in whole.items()},
+    )
+    if cfg.task is Task.regression:
+        state.estimator = DLE.fit(
+            ref.frame,
+            ref.yhat,
+            ref.y,
+            numeric=cfg.features.numeric,
+            categorical=cfg.features.categorical,
+            max_iter=s.dle_max_iter,
+            max_rows=s.dle_max_rows,
+            seed=s.seed,
+        )
+    elif ref.scores is None:
+        state.notes.append("no scores logged: performance cannot be estimated without labels")
+    elif cfg.task is Task.binary:
+        state.estimator = BinaryCBPE.fit(
+            ref.scores, ref.y, s.calibration, s.calibration_bins, s.seed
+        )
+    else:
+        state.estimator = MulticlassCBPE.fit(
+            ref.scores, ref.y, s.calibration, s.calibration_bins, s.seed
+        )
+    return state
+
+
+def save_estimator(con: duckdb.DuckDBPyConnection, state: PerformanceEstimator) -> None:
+    """Replace the model's stored estimator (call inside a transaction)."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (model VARCHAR PRIMARY KEY, "
+        "fitted_at TIMESTAMP, state BLOB)"
+    )
+    con.execute(f"DELETE FROM {TABLE} WHERE model = ?", [state.model])
+    con.execute(
+        f"INSERT INTO {TABLE} VALUES (?, ?, ?)",
+        [state.model, datetime.now(), pickle.dumps(state)],
+    )
+
+
+def load_estimator(con: duckdb.DuckDBPyConnection, model: str) -> PerformanceEstimator | None:
+    """The model's stored estimator, or None when none was fitted yet."""
+    (exists,) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [TABLE]
+    ).fetchone()
+    if not exists:
+        return None
+    row = con.execute(f"SELECT state FROM {TABLE} WHERE model = ?", [model]).fetchone()
+    return pickle.loads(row[0]) if row else None

@@ -1,0 +1,94 @@
+"""Realized performance: the model's figures on labelled rows, each with a bootstrap interval,
+the label coverage it used, and a status against the reference band.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from monitoring_pipelines.config import ModelConfig, Task
+from monitoring_pipelines.config.performance import PerformanceSettings
+from monitoring_pipelines.performance.bands import Band, judge
+from monitoring_pipelines.performance.data import Rows
+from monitoring_pipelines.performance.weighted import (
+    binary_metrics,
+    multiclass_metrics,
+    regression_metrics,
+    weighted_quantiles,
+)
+from monitoring_pipelines.store.metrics import Metric
+
+
+def task_metrics(cfg: ModelConfig, rows: Rows, w: np.ndarray, bins: int) -> dict[str, np.ndarray]:
+    """The task's figures under the (B, n) row weights ``w`` (see :mod:`.weighted`)."""
+    if cfg.task is Task.regression:
+        return regression_metrics(w, rows.y, rows.yhat)
+    if cfg.task is Task.binary:
+        return binary_metrics(w, rows.y, rows.yhat, rows.scores, bins)
+    return multiclass_metrics(w, rows.y, rows.yhat, rows.scores, len(cfg.class_values))
+
+
+def bootstrap(
+    cfg: ModelConfig, rows: Rows, settings: PerformanceSettings
+) -> dict[str, tuple[float, float, float]]:
+    """metric -> (value, lower, upper): the figure on the rows and its percentile interval
+    over Poisson-bootstrap resamples at ``settings.confidence``. Regression adds error
+    quantiles ``error_q<pct>`` (value as numpy's linear quantile, in the target's units)."""
+    n = len(rows)
+    rng = np.random.default_rng(settings.seed)
+    ones = np.ones((1, n))
+    w = rng.poisson(1.0, (settings.bootstrap_resamples, n)).astype(float)
+    point = task_metrics(cfg, rows, ones, settings.calibration_bins)
+    boot = task_metrics(cfg, rows, w, settings.calibration_bins)
+    if cfg.task is Task.regression:
+        e = rows.yhat - rows.y
+        for q in settings.error_quantiles:
+            name = f"error_q{round(q * 100):02d}"
+            point[name] = np.array([np.quantile(e, q)])
+            boot[name] = weighted_quantiles(w, e, q)
+    alpha = 1 - settings.confidence
+    out = {}
+    for name, value in point.items():
+        b = boot[name][np.isfinite(boot[name])]
+        lo, hi = np.quantile(b, [alpha / 2, 1 - alpha / 2]) if len(b) else (np.nan, np.nan)
+        out[name] = (float(value[0]), float(lo), float(hi))
+    return out
+
+
+def realized_performance(
+    cfg: ModelConfig,
+    rows: Rows,
+    *,
+    served: int,
+    bands: dict[str, Band] | None = None,
+    subject: str = "",
+) -> list[Metric]:
+    """The realized figures of labelled ``rows`` out of ``served`` predictions.
+
+    Always returns ``coverage`` (share of served predictions with a label; status
+    'warn' when below ``min_label_coverage``) and ``labelled_rows``. With at least
+    ``min_labelled_rows`` labels, every figure of the task with lower/upper = its interval,
+    judged against ``bands``; partial-coverage figures are at most 'warn'. Multiclass
+    per-class recall and precision have the class as subject, prefixed by ``subject``.
+    """
+    s = cfg.performance
+    n = len(rows)
+    coverage = n / served if served else 0.0
+    partial = coverage < s.min_label_coverage
+    out = [
+        Metric("coverage", coverage, subject, status="warn" if partial else "ok"),
+        Metric("labelled_rows", n, subject),
+    ]
+    if n < s.min_labelled_rows:
+        return out
+    classes = cfg.class_values
+    for name, (value, lo, hi) in bootstrap(cfg, rows, s).items():
+        status = judge(name, value, n, (bands or {}).get(name), s)
+        if partial and status == "alert":
+            status = "warn"
+        metric, subj = name, subject
+        if cfg.task is Task.multiclass and name.split("_")[0] in ("recall", "precision"):
+            metric, index = name.split("_")
+            subj = "/".join(x for x in (subject, classes[int(index)]) if x)
+        out.append(Metric(metric, value, subj, lower=lo, upper=hi, status=status))
+    return out

@@ -1,0 +1,142 @@
+"""Realized figures equal scikit-learn's on the same rows; intervals widen with fewer labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as skm
+from sklearn.calibration import calibration_curve
+
+from monitoring_pipelines.config import ModelConfig
+from monitoring_pipelines.performance.data import to_rows
+from monitoring_pipelines.performance.realized import bootstrap, realized_performance
+
+BASE = {
+    "logs": {"path": "l/{day}.parquet"},
+    "reference": {"path": "r.parquet"},
+    "features": {"numeric": ["x"]},
+}
+CLASSES = ["a", "b", "c"]
+
+
+def _cfg(task: str, **extra) -> ModelConfig:
+    return ModelConfig.model_validate({"name": "m", "task": task, **BASE, **extra})
+
+
+def _binary(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    score = np.round(rng.uniform(size=n), 2)  # ties on purpose
+    label = (rng.uniform(size=n) < score).astype(int)
+    return pd.DataFrame(
+        {
+            "prediction": (score >= 0.5).astype(int).astype(str),
+            "score": score,
+            "label": label.astype(str),
+        }
+    )
+
+
+def test_binary_figures_equal_sklearn():
+    cfg = _cfg("binary")
+    frame = _binary(500)
+    got = {
+        k: v[0] for k, v in bootstrap(cfg, to_rows(cfg, frame, "label"), cfg.performance).items()
+    }
+    y, p = frame["label"].astype(int), frame["prediction"].astype(int)
+    s = frame["score"].to_numpy()
+    prob_true, prob_pred = calibration_curve(y, s, n_bins=10)
+    counts = np.bincount(np.searchsorted(np.linspace(0, 1, 11)[1:-1], s), minlength=10)
+    ece = np.sum(np.abs(prob_true - prob_pred) * counts[counts > 0]) / len(s)
+    expected = {
+        "accuracy": skm.accuracy_score(y, p),
+        "precision": skm.precision_score(y, p),
+        "recall": skm.recall_score(y, p),
+        "f1": skm.f1_score(y, p),
+        "specificity": skm.recall_score(y, p, pos_label=0),
+        "roc_auc": skm.roc_auc_score(y, s),
+        "pr_auc": skm.average_precision_score(y, s),
+        "log_loss": skm.log_loss(y, s),
+        "brier": skm.brier_score_loss(y, s),
+        "calibration_error": ece,
+    }
+    assert set(got) == set(expected)
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value, abs=1e-12), name
+
+
+def test_multiclass_figures_equal_sklearn():
+    cfg = _cfg(
+        "multiclass", classes=CLASSES, columns={"class_scores": {c: f"s_{c}" for c in CLASSES}}
+    )
+    rng = np.random.default_rng(1)
+    raw = rng.dirichlet([1, 1, 1], size=400)
+    label = np.array([rng.choice(3, p=r) for r in raw])
+    frame = pd.DataFrame({f"s_{c}": raw[:, i] for i, c in enumerate(CLASSES)})
+    frame["prediction"] = np.array(CLASSES)[raw.argmax(axis=1)]
+    frame["label"] = np.array(CLASSES)[label]
+    got = {
+        k: v[0] for k, v in bootstrap(cfg, to_rows(cfg, frame, "label"), cfg.performance).items()
+    }
+    y, p = frame["label"], frame["prediction"]
+    assert got["accuracy"] == pytest.approx(skm.accuracy_score(y, p))
+    assert got["macro_f1"] == pytest.approx(skm.f1_score(y, p, average="macro"))
+    assert got["weighted_f1"] == pytest.approx(skm.f1_score(y, p, average="weighted"))
+    recalls = skm.recall_score(y, p, average=None, labels=CLASSES)
+    precisions = skm.precision_score(y, p, average=None, labels=CLASSES)
+    for i in range(3):
+        assert got[f"recall_{i}"] == pytest.approx(recalls[i])
+        assert got[f"precision_{i}"] == pytest.approx(precisions[i])
+    auc = skm.roc_auc_score(y, raw, multi_class="ovr", average="macro", labels=CLASSES)
+    assert got["macro_roc_auc"] == pytest.approx(auc)
+
+
+def test_regression_figures_equal_sklearn():
+    cfg = _cfg("regression")
+    rng = np.random.default_rng(2)
+    y = rng.gamma(3, 10, 300)
+    pred = y + rng.normal(1, 5, 300)
+    frame = pd.DataFrame({"prediction": pred, "label": y})
+    got = {
+        k: v[0] for k, v in bootstrap(cfg, to_rows(cfg, frame, "label"), cfg.performance).items()
+    }
+    e = pred - y
+    expected = {
+        "rmse": skm.root_mean_squared_error(y, pred),
+        "mae": skm.mean_absolute_error(y, pred),
+        "mape": skm.mean_absolute_percentage_error(y, pred),
+        "r2": skm.r2_score(y, pred),
+        "mean_error": np.mean(e),
+        "error_std": np.std(e),
+        "share_over": np.mean(e > 0),
+        "share_under": np.mean(e < 0),
+        "error_q05": np.quantile(e, 0.05),
+        "error_q50": np.quantile(e, 0.5),
+        "error_q95": np.quantile(e, 0.95),
+    }
+    assert set(got) == set(expected)
+    for name, value in expected.items():
+        assert got[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+
+
+def test_intervals_cover_the_figure_and_widen_at_low_coverage():
+    cfg = _cfg("binary")
+    full = _binary(1000, seed=3)
+    rows = to_rows(cfg, full, "label")
+    part = to_rows(cfg, full.iloc[:300], "label")
+    complete = {m.metric: m for m in realized_performance(cfg, rows, served=1000)}
+    partial = {m.metric: m for m in realized_performance(cfg, part, served=1000)}
+    assert complete["coverage"].status == "ok"
+    assert partial["coverage"].value == pytest.approx(0.3)
+    assert partial["coverage"].status == "warn"
+    for name in ("accuracy", "roc_auc", "f1", "brier"):
+        c, p = complete[name], partial[name]
+        assert c.lower <= c.value <= c.upper
+        assert (p.upper - p.lower) > 1.3 * (c.upper - c.lower), name
+
+
+def test_too_few_labels_give_only_coverage():
+    cfg = _cfg("binary")
+    rows = to_rows(cfg, _binary(10), "label")
+    out = realized_performance(cfg, rows, served=400)
+    assert [m.metric for m in out] == ["coverage", "labelled_rows"]

@@ -38,6 +38,12 @@ class PerformanceSettings(BaseModel):
         "their status is at most 'warn' and their coverage row is flagged 'warn'",
     )
     calibration_bins: int = Field(default=10, ge=2, description="equal-width bins for ECE")
+    window_days: int = Field(
+        default=7,
+        ge=0,
+        description="trailing window (days, ending on the day) for realized figures of "
+        "low-volume models, family 'performance_window'; 0 turns it off",
+    )
     error_quantiles: list[float] = Field(default_factory=lambda: [0.05, 0.5, 0.95])
     band_sigmas: float = Field(
         default=3.0, gt=0, description="estimated figures: estimate +/- this many sampling errors"

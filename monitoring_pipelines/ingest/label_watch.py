@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -24,12 +24,18 @@ def new_label_files(pattern: Path, since: float | None) -> tuple[list[Path], flo
 
 
 def days_touched(
-    database: str | Path, cfg: ModelConfig, files: list[Path], fmt: FileFormat
+    database: str | Path,
+    cfg: ModelConfig,
+    files: list[Path],
+    fmt: FileFormat,
+    follow_days: int = 0,
 ) -> list[date]:
     """Stored prediction days whose ids appear in ``files``, read without writing the store.
 
-    Raises OSError when the store is locked by a writer or unreadable; unreadable label files
-    are skipped (the ground_truth asset quarantines them).
+    With ``follow_days``, also the stored days up to that many days after a touched day
+    (their trailing windows contain it). Raises OSError when the store is locked by a writer
+    or unreadable; unreadable label files are skipped (the ground_truth asset quarantines
+    them).
     """
     if not Path(database).exists():
         return []
@@ -55,6 +61,16 @@ def days_touched(
             except (duckdb.Error, IngestionError):
                 continue
             days.update(r[0] for r in rows)
+        if follow_days and days:
+            touched = sorted(days)
+            stored = con.execute(
+                f"SELECT DISTINCT _day FROM store.{predictions_table(cfg.name)} "
+                "WHERE _day > ? AND _day <= ?",
+                [touched[0], touched[-1] + timedelta(days=follow_days)],
+            ).fetchall()
+            days.update(
+                d for (d,) in stored if any(0 < (d - t).days <= follow_days for t in touched)
+            )
         return sorted(days)
     finally:
         con.close()

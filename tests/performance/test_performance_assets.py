@@ -98,3 +98,26 @@ def test_estimated_without_labels_then_realized_after_late_labels(home, toy):
     assert full["accuracy"][0] != partial["accuracy"][0]
     width = {f: v["accuracy"][2] - v["accuracy"][1] for f, v in (("p", partial), ("f", full))}
     assert width["f"] < width["p"]
+
+
+def test_trailing_window_pools_the_labelled_days(home, toy):
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    write_toy_reference(home)
+    frames = [toy_frame(d, n=N, seed=i) for i, d in enumerate(DAYS)]
+    for d, f in zip(DAYS, frames, strict=True):
+        write_day(home, d, f)
+    for d, name in ((DAYS[0], "w0"), (DAYS[2], "w2")):
+        _land_labels(home, d, 1.0, name)
+    assert run_days(home, ["toy"], DAYS[0], DAYS[-1],
+                    instance=dg.DagsterInstance.ephemeral()).exit_code == 0
+    con = connect(home.database, read_only=True)
+    pooled = con.execute(
+        "SELECT g.label, p.prediction, p.score FROM ground_truth__toy g JOIN predictions__toy p "
+        "USING (prediction_id) WHERE g._day BETWEEN ? AND ?", [DAYS[0], DAYS[2]]).df()
+    con.close()
+    window = _family(home, DAYS[2], "performance_window")
+    assert window["labelled_rows"][0] == 2 * N and window["coverage"][0] == 2 / 3
+    y = pooled["label"].astype(int)
+    assert abs(window["accuracy"][0] - accuracy_score(y, pooled["prediction"].astype(int))) < 1e-9
+    assert abs(window["roc_auc"][0] - roc_auc_score(y, pooled["score"])) < 1e-9

@@ -54,7 +54,13 @@ def late_labels_sensor(context: dg.SensorEvaluationContext, monitoring: Monitori
         if not files:
             continue
         try:
-            days = days_touched(monitoring.database, cfg, files, cfg.labels.format)
+            days = days_touched(
+                monitoring.database,
+                cfg,
+                files,
+                cfg.labels.format,
+                follow_days=max(cfg.performance.window_days - 1, 0),
+            )
         except OSError as err:  # store busy (a run holds the write lock): try next tick
             return dg.SkipReason(f"store not readable now: {err}")
         for day in days:

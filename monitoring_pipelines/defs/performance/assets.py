@@ -1,6 +1,8 @@
 """Performance: the estimator fitted on the reference, estimated figures for every day, and
 realized figures (beside the estimate, with the estimation error) once labels join."""
 
+from datetime import timedelta
+
 import dagster as dg
 
 from monitoring_pipelines import constants as k
@@ -12,6 +14,7 @@ from monitoring_pipelines.defs.performance.names import (
     FAMILY_ESTIMATED,
     FAMILY_ESTIMATION_ERROR,
     FAMILY_REALIZED,
+    FAMILY_REALIZED_WINDOW,
     PERFORMANCE_ESTIMATOR,
     REALIZED_PERFORMANCE,
 )
@@ -122,13 +125,25 @@ def realized_performance(
     cfg = monitoring.model(model)
     with monitoring.connect() as con:
         state = load_estimator(con, model)
+        bands = state.bands if state else None
         rows = labelled_rows(con, cfg, day, day)
         served = served_count(con, cfg, day, day)
-        metrics = realize(cfg, rows, served=served, bands=state.bands if state else None)
+        metrics = realize(cfg, rows, served=served, bands=bands)
+        families = [(FAMILY_REALIZED, metrics)]
+        if cfg.performance.window_days:
+            first = day - timedelta(days=cfg.performance.window_days - 1)
+            window = realize(
+                cfg,
+                labelled_rows(con, cfg, first, day),
+                served=served_count(con, cfg, first, day),
+                bands=bands,
+            )
+            families.append((FAMILY_REALIZED_WINDOW, window))
         estimated = stored_metrics(con, model, day, FAMILY_ESTIMATED)
         errors = estimation_error(cfg, estimated, metrics)
+        families.append((FAMILY_ESTIMATION_ERROR, errors))
         with transaction(con):
-            for family, figures in ((FAMILY_REALIZED, metrics), (FAMILY_ESTIMATION_ERROR, errors)):
+            for family, figures in families:
                 replace_metrics(
                     con, model=model, day=day, family=family, metrics=figures, run_id=context.run_id
                 )

@@ -9,6 +9,7 @@ from monitoring_pipelines.constants import (  # noqa: F401  (re-exported for the
 )
 
 FAMILY_REALIZED = "performance"
+FAMILY_REALIZED_WINDOW = "performance_window"
 FAMILY_ESTIMATED = "estimated_performance"
 FAMILY_ESTIMATION_ERROR = "estimation_error"
 FAMILY_OPERATING_POINT = "operating_point"

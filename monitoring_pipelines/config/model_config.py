@@ -89,6 +89,12 @@ class Columns(_Strict):
     model_version: str | None = "model_version"
     latency: str | None = Field(default="latency_ms", description="milliseconds")
     error: str | None = Field(default="error", description="non-null when the prediction failed")
+    challenger_prediction: str | None = Field(
+        default=None, description="a shadow/challenger model's prediction on the same rows"
+    )
+    challenger_score: str | None = Field(
+        default=None, description="binary: the challenger's positive-class score"
+    )
 
 
 class Features(_Strict):
@@ -232,6 +238,8 @@ class ModelConfig(_Strict):
             "model_version": c.model_version,
             "latency": c.latency,
             "error": c.error,
+            "challenger_prediction": c.challenger_prediction,
+            "challenger_score": c.challenger_score if self.task is Task.binary else None,
         }
         return {k: v for k, v in roles.items() if v}
 

@@ -45,6 +45,7 @@ def _output_columns(cfg: ModelConfig, alias: str) -> list[str]:
     if cfg.task is Task.binary and c.score:
         cols.append(c.score)
     cols += list(c.class_scores.values())
+    cols += [x for x in (c.challenger_prediction, c.challenger_score) if x]
     if c.model_version:
         cols.append(c.model_version)
     return [f"{alias}.{qi(col)}" for col in dict.fromkeys(cols)]

@@ -32,6 +32,10 @@ def expected_columns(cfg: ModelConfig) -> dict[str, str]:
     }
     if cfg.task is Task.binary and c.score:
         cols[c.score] = "DOUBLE"
+    if c.challenger_prediction:
+        cols[c.challenger_prediction] = cols[c.prediction]
+    if cfg.task is Task.binary and c.challenger_score:
+        cols[c.challenger_score] = "DOUBLE"
     for col in c.class_scores.values():
         cols[col] = "DOUBLE"
     for col in (c.model_version, c.error):

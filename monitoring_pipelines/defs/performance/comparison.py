@@ -14,6 +14,7 @@ from monitoring_pipelines.defs.performance.names import (
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.performance.data import day_rows, labelled_rows
 from monitoring_pipelines.performance.estimator import load_estimator
+from monitoring_pipelines.performance.shadow import shadow_comparison
 from monitoring_pipelines.performance.versions import version_comparison
 
 
@@ -24,8 +25,9 @@ from monitoring_pipelines.performance.versions import version_comparison
     description="When several model versions serve the day (champion and challenger on split "
     "traffic, a rollout): each version's traffic share, estimated and realized figures "
     "(subject 'version=<v>'), and how far a challenger's output is from the champion's "
-    "(mean shift, KS statistic, decision change). Family 'model_comparison'; empty with "
-    "one version.",
+    "(mean shift, KS statistic, decision change); with a shadow/challenger column, the "
+    "challenger against the champion on the same rows (flipped decisions, output shift, "
+    "realized figures of both on identical labelled rows). Family 'model_comparison'.",
 )
 def model_comparison(
     context: dg.AssetExecutionContext, monitoring: MonitoringResource
@@ -36,6 +38,7 @@ def model_comparison(
         state = load_estimator(con, model)
         rows, labelled = day_rows(con, cfg, day), labelled_rows(con, cfg, day, day)
         metrics = version_comparison(cfg, rows, labelled, state)
+        metrics += shadow_comparison(cfg, rows, labelled)
     write_family(
         context, monitoring, model=model, day=day, family=FAMILY_MODEL_COMPARISON, metrics=metrics
     )

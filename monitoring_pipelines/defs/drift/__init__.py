@@ -1,0 +1,1 @@
+"""Dagster definitions: drift of features, outputs and labels against the reference."""

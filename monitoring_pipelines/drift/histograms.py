@@ -1,0 +1,59 @@
+"""Bin and category counts computed in DuckDB, and raw numeric values for the KS test."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+
+from monitoring_pipelines.drift.columns import ColumnSpec
+
+
+def quantile_edges(
+    con: duckdb.DuckDBPyConnection, relation: str, expr: str, bins: int
+) -> list[float]:
+    """Inner bin edges: the distinct reference quantiles at 1/bins, ..., (bins-1)/bins."""
+    qs = [i / bins for i in range(1, bins)]
+    (edges,) = con.execute(f"SELECT quantile_cont({expr}, ?) FROM {relation}", [qs]).fetchone()
+    return sorted({float(e) for e in edges or [] if e is not None})
+
+
+def bin_counts(
+    con: duckdb.DuckDBPyConnection, relation: str, expr: str, edges: list[float]
+) -> np.ndarray:
+    """Rows per bin (len(edges) + 1 bins, bin i holds edges[i-1] <= x < edges[i]); nulls out."""
+    case = " ".join(f"WHEN x < ? THEN {i}" for i in range(len(edges)))
+    bin_expr = f"CASE {case} ELSE {len(edges)} END" if edges else "0"
+    rows = con.execute(
+        f"SELECT {bin_expr} AS b, count(*) FROM (SELECT {expr} AS x FROM {relation}) "
+        "WHERE x IS NOT NULL GROUP BY b",
+        edges,
+    ).fetchall()
+    counts = np.zeros(len(edges) + 1, dtype=np.int64)
+    for b, n in rows:
+        counts[b] = n
+    return counts
+
+
+def category_counts(con: duckdb.DuckDBPyConnection, relation: str, expr: str) -> dict[str, int]:
+    """Rows per (non-null) category."""
+    rows = con.execute(
+        f"SELECT {expr} AS c, count(*) FROM {relation} WHERE c IS NOT NULL GROUP BY c"
+    ).fetchall()
+    return {str(c): int(n) for c, n in rows}
+
+
+def values(con: duckdb.DuckDBPyConnection, relation: str, expr: str) -> np.ndarray:
+    """The non-null values of one numeric column as float64 (8 bytes a row, one column)."""
+    out = con.execute(
+        f"SELECT x FROM (SELECT {expr} AS x FROM {relation}) WHERE x IS NOT NULL"
+    ).fetchnumpy()["x"]
+    return np.asarray(out, dtype=np.float64)
+
+
+def column_stats(spec: ColumnSpec, con, relation: str, column: str) -> dict[str, float]:
+    """Rows, mean and standard deviation (sample) of a numeric column."""
+    n, mean, std = con.execute(
+        f"SELECT count(x), avg(x), stddev_samp(x) FROM (SELECT {spec.expr(column)} AS x "
+        f"FROM {relation})"
+    ).fetchone()
+    return {"n": int(n), "mean": float(mean or 0.0), "std": float(std or 0.0)}

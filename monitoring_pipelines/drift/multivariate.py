@@ -1,0 +1,138 @@
+"""Multivariate drift: a domain classifier and PCA reconstruction error.
+
+Domain classifier (own scikit-learn implementation on both backends): a sample of the day and
+an equal-sized sample of the reference are labelled 1/0 and a gradient-boosting classifier is
+cross-validated (3 folds) on the numeric features and one-hot categories; its out-of-fold ROC
+AUC is 0.5 when the day is indistinguishable from the reference. Trees see interactions, so a
+change in how features go together shows even when no marginal moves.
+
+PCA reconstruction error (numeric features, standardized on the reference): PCA keeps
+``pca_variance`` of the reference's variance; the mean squared reconstruction error of the
+day is judged against its band over windows of ``pca_window_rows`` reference rows: mean +/-
+k std, the std rescaled to the day's row count. A broken correlation moves rows off the
+reference's principal subspace and raises the error while the marginals stay put.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from threadpoolctl import threadpool_limits
+
+from monitoring_pipelines.config import ModelConfig
+from monitoring_pipelines.drift.columns import reference_relation
+from monitoring_pipelines.store.metrics import Metric
+from monitoring_pipelines.store.sql import qi
+
+MAX_CATEGORIES = 20
+
+
+def _frame(con, cfg: ModelConfig, relation: str, rows: int | None) -> pd.DataFrame:
+    cols = ", ".join(
+        [f"TRY_CAST({qi(c)} AS DOUBLE) AS {qi(c)}" for c in cfg.features.numeric]
+        + [f"CAST({qi(c)} AS VARCHAR) AS {qi(c)}" for c in cfg.features.categorical]
+    )
+    sample = (
+        ""
+        if rows is None
+        else f" USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({cfg.drift.seed})"
+    )
+    return con.execute(f"SELECT {cols} FROM {relation}{sample}").df()
+
+
+def _numeric(frame: pd.DataFrame, state: dict[str, Any]) -> np.ndarray:
+    mean, std = np.array(state["mean"]), np.array(state["std"])
+    x = frame[state["numeric"]].to_numpy(dtype=float)
+    x = np.where(np.isnan(x), mean, x)
+    return (x - mean) / np.where(std > 0, std, 1.0)
+
+
+def _encode(frame: pd.DataFrame, state: dict[str, Any]) -> np.ndarray:
+    parts = [_numeric(frame, state)]
+    for col, cats in state["categories"].items():
+        parts.append(np.column_stack([(frame[col] == c).to_numpy(float) for c in cats]))
+    return np.hstack([p for p in parts if p.size]) if parts else np.empty((len(frame), 0))
+
+
+def _errors(x: np.ndarray, pca: dict[str, Any]) -> np.ndarray:
+    comp = np.array(pca["components"])
+    z = x @ comp.T @ comp
+    return ((x - z) ** 2).sum(axis=1)
+
+
+def fit_multivariate(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> dict[str, Any]:
+    """The detectors' state: standardization, categories, PCA components and error band."""
+    ref = _frame(con, cfg, reference_relation(cfg), None)
+    num = cfg.features.numeric
+    state: dict[str, Any] = {
+        "numeric": num,
+        "mean": [float(ref[c].mean()) for c in num],
+        "std": [float(ref[c].std()) for c in num],
+        "categories": {
+            c: ref[c].value_counts().index[:MAX_CATEGORIES].tolist()
+            for c in cfg.features.categorical
+        },
+        "pca": None,
+    }
+    if len(num) >= 2:
+        x = _numeric(ref, state)
+        pca = PCA(n_components=cfg.drift.pca_variance, svd_solver="full").fit(x)
+        if pca.n_components_ >= len(num):  # no residual subspace: nothing to measure
+            return state
+        state["pca"] = {"components": pca.components_.tolist()}
+        w = cfg.drift.pca_window_rows
+        err = _errors(x, state["pca"])
+        windows = [err[i : i + w].mean() for i in range(0, len(err) - w + 1, w)]
+        state["pca"] |= {
+            "window_mean": float(np.mean(windows)),
+            "window_std": float(np.std(windows, ddof=1))
+            if len(windows) > 1
+            else float(err.std() / np.sqrt(w)),
+            "window_rows": w,
+        }
+    return state
+
+
+def domain_auroc(ref: np.ndarray, cur: np.ndarray, seed: int) -> float:
+    """Out-of-fold ROC AUC of a classifier telling ``cur`` rows (1) from ``ref`` rows (0)."""
+    x = np.vstack([ref, cur])
+    y = np.r_[np.zeros(len(ref)), np.ones(len(cur))]
+    clf = HistGradientBoostingClassifier(max_iter=60, max_leaf_nodes=15, random_state=seed)
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
+    with threadpool_limits(limits=1, user_api="openmp"):  # many tiny parallel regions
+        proba = cross_val_predict(clf, x, y, cv=folds, method="predict_proba")[:, 1]
+    return float(roc_auc_score(y, proba))
+
+
+def multivariate_drift(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, state: dict[str, Any], relation: str
+) -> list[Metric]:
+    """``domain_auroc`` (0.5 = no drift) and ``pca_reconstruction_error`` (mean squared error
+    per row, standardized units) with their bands and statuses; [] for a near-empty day."""
+    s = cfg.drift
+    cur = _frame(con, cfg, relation, s.domain_rows)
+    if len(cur) < s.min_rows:
+        return []
+    ref = _frame(con, cfg, reference_relation(cfg), len(cur))
+    out: list[Metric] = []
+    auc = domain_auroc(_encode(ref, state), _encode(cur, state), s.seed)
+    status = "alert" if auc >= s.domain_auc_alert else "warn" if auc >= s.domain_auc_warn else "ok"
+    out.append(Metric("domain_auroc", auc, upper=s.domain_auc_alert, status=status))
+    pca = state.get("pca")
+    if pca:
+        err = float(_errors(_numeric(cur, state), pca).mean())
+        sd = pca["window_std"] * np.sqrt(pca["window_rows"] / len(cur))
+        hi, warn = (
+            pca["window_mean"] + s.pca_alert_sigmas * sd,
+            pca["window_mean"] + s.pca_warn_sigmas * sd,
+        )
+        status = "alert" if err > hi else "warn" if err > warn else "ok"
+        out.append(Metric("pca_reconstruction_error", err, lower=None, upper=hi, status=status))
+    return out

@@ -1,0 +1,103 @@
+"""Defaults that do not cry wolf on big days, and a joint shift no single feature shows."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from monitoring_pipelines.drift.calculator import calculate_drift
+from monitoring_pipelines.drift.reference import fit_profile
+from tests.drift.helpers import toy_config, toy_tables
+
+DAY = date(2025, 3, 1)
+N = 1_000_000
+
+
+def _big_day(shift: float, prediction: str = "a + b"):
+    """Reference and day of 1M rows each: ``a`` is an evenly spread standard normal (no
+    sampling noise), moved by ``shift`` standard deviations in the day; ``b``, ``c`` stay."""
+    con = duckdb.connect()
+    a = norm.ppf((np.arange(N) + 0.5) / N)
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"a": a, "b": rng.normal(size=N), "c": rng.choice(["x", "y"], N)})
+    day = ref.assign(a=a + shift).sample(frac=1.0, random_state=1, ignore_index=True)
+    con.register("_ref", ref)
+    con.register("_day", day)
+    toy_tables(con, "toy", "SELECT * FROM _ref", "SELECT * FROM _day", DAY, prediction=prediction)
+    cfg = toy_config(multivariate=False)
+    profile = fit_profile(con, cfg)
+    t0 = time.perf_counter()
+    result = calculate_drift(con, cfg, profile, DAY)
+    return {c.spec.subject: c for c in result.columns}, time.perf_counter() - t0
+
+
+def test_a_tiny_shift_on_a_million_rows_is_significant_but_not_an_alert():
+    cols, seconds = _big_day(0.01)
+    a = cols["a"]
+    assert a.p_adjusted < 0.05  # KS's p-value alone would fire
+    assert a.wasserstein == pytest.approx(0.01, rel=0.05)
+    assert a.status == "ok"
+    assert {c.status for c in cols.values()} == {"ok"}
+    print(f"1M-row day: drift computed in {seconds:.1f} s")
+    assert seconds < 20
+
+
+def test_a_fifth_of_a_std_on_a_million_rows_is_an_alert():
+    cols, _ = _big_day(0.2)
+    assert cols["a"].status == "alert"
+    assert cols["a"].wasserstein == pytest.approx(0.2, rel=0.05)
+    assert cols["b"].status == cols["c"].status == "ok"
+
+
+def test_the_same_shift_in_a_feature_the_model_ignores_is_a_warning():
+    cols, _ = _big_day(0.2, prediction="b")  # the model's output does not depend on a
+    assert cols["a"].status == "warn"
+    assert "ignored" in cols["a"].note
+
+
+def test_multivariate_catches_a_correlation_only_change():
+    """a and b keep their N(0, 1) marginals; their correlation flips from +0.9 to -0.9."""
+    rng = np.random.default_rng(3)
+
+    def frame(n: int, rho: float) -> pd.DataFrame:
+        a, e = rng.normal(size=n), rng.normal(size=n)
+        c = rng.choice(["x", "y", "z"], n)
+        return pd.DataFrame({"a": a, "b": rho * a + np.sqrt(1 - rho**2) * e, "c": c})
+
+    con = duckdb.connect()
+    con.register("_ref", frame(4000, 0.9))
+    con.register("_day", frame(800, -0.9))
+    toy_tables(con, "toy", "SELECT * FROM _ref", "SELECT * FROM _day", DAY, prediction="a")
+    cfg = toy_config()
+    result = calculate_drift(con, cfg, fit_profile(con, cfg), DAY)
+    assert {c.spec.subject: c.status for c in result.columns} == dict.fromkeys(
+        ["a", "b", "c", "output:prediction"], "ok"
+    )
+    mv = {m.metric: m for m in result.multivariate}
+    assert mv["domain_auroc"].status == "alert", mv
+    assert mv["domain_auroc"].value > 0.8
+    assert mv["pca_reconstruction_error"].status == "alert", mv
+
+
+def test_multivariate_is_quiet_when_nothing_changes():
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=4800)
+    frame = pd.DataFrame(
+        {"a": a, "b": 0.9 * a + 0.43 * rng.normal(size=4800), "c": rng.choice(["x", "y"], 4800)}
+    )
+    con = duckdb.connect()
+    con.register("_ref", frame.iloc[:4000])
+    con.register("_day", frame.iloc[4000:])
+    toy_tables(con, "toy", "SELECT * FROM _ref", "SELECT * FROM _day", DAY, prediction="a")
+    cfg = toy_config()
+    result = calculate_drift(con, cfg, fit_profile(con, cfg), DAY)
+    assert {m.metric: m.status for m in result.multivariate} == {
+        "domain_auroc": "ok",
+        "pca_reconstruction_error": "ok",
+    }

@@ -14,6 +14,17 @@ from monitoring_pipelines.paths import ProjectPaths
 from monitoring_pipelines.store.connection import connect
 from monitoring_pipelines.store.schema import ensure_shared_tables
 
+_READY: set[tuple[str, int]] = set()  # store files whose shared tables exist (this process)
+
+
+def _ensure_once(con: duckdb.DuckDBPyConnection, database: Path) -> None:
+    """Create the shared tables once per store file and process, not on every connection
+    (a run opens dozens); a file recreated at the same path has a new inode and is redone."""
+    key = (str(database.resolve()), database.stat().st_ino)
+    if key not in _READY:
+        ensure_shared_tables(con)
+        _READY.add(key)
+
 
 class MonitoringResource(dg.ConfigurableResource):
     """Where the monitoring home lives. Built from ``MONITORING_HOME`` and its overrides."""
@@ -65,7 +76,7 @@ class MonitoringResource(dg.ConfigurableResource):
         try:
             con.execute("SET TimeZone = 'UTC'")
             if not read_only:
-                ensure_shared_tables(con)
+                _ensure_once(con, Path(self.database))
             yield con
         finally:
             con.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -249,6 +248,3 @@ class ModelConfig(_Strict):
         if self.task is Task.binary:
             return self.classes or ["0", self.positive_class]
         return self.classes or list(self.columns.class_scores)
-
-    def suite_path(self, expectations_dir: Path) -> Path:
-        return Path(self.suite) if self.suite else expectations_dir / f"{self.name}.json"

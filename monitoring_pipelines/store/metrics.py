@@ -86,20 +86,3 @@ def replace_metrics(
     finally:
         con.unregister("_new_metrics")
     return len(metrics)
-
-
-def read_metrics(
-    con: duckdb.DuckDBPyConnection, *, model: str | None = None, family: str | None = None
-) -> pd.DataFrame:
-    """Metrics rows (optionally of one model and/or family), ordered by day."""
-    where, params = [], []
-    if model:
-        where.append("model = ?")
-        params.append(model)
-    if family:
-        where.append("family = ?")
-        params.append(family)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return con.execute(
-        f"SELECT * FROM metrics {clause} ORDER BY model, day, family, metric, subject", params
-    ).df()

@@ -8,7 +8,7 @@ export MONITORING_HOME := $(CURDIR)
 DEMO_ROWS ?= 20000
 DEMO_DAYS ?= 60
 
-.PHONY: setup run demo test test-fast lint ui clean
+.PHONY: setup run demo test test-integration bench bench-quick lint ui clean
 
 setup: $(STAMP)
 
@@ -32,7 +32,18 @@ run: demo
 	$(BIN)/monitoring-pipelines status --days 3
 
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not integration"
+
+# Needs a real PostgreSQL server (Debian's postgresql package; the test starts and stops it).
+test-integration: setup
+	$(BIN)/python -m pytest -q -m integration
+
+# Benchmarks print their figures (bench/README.md); they are not timed tests.
+bench: setup
+	$(BIN)/python -m bench.run --analysis-rows 1000000
+
+bench-quick: setup
+	$(BIN)/python -m bench.run --analysis-rows 100000 --quick
 
 lint: setup
 	$(BIN)/ruff check monitoring_pipelines tests

@@ -13,7 +13,12 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitoring_pipelines.config.drift import DriftSettings
+from monitoring_pipelines.config.fairness import FairnessSettings
+from monitoring_pipelines.config.outliers import OutlierSettings
 from monitoring_pipelines.config.performance import PerformanceSettings
+from monitoring_pipelines.config.review import Review
+from monitoring_pipelines.config.slices import SliceSettings
+from monitoring_pipelines.config.verdict import VerdictSettings
 
 MODEL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED = {"_day", "_source_file", "_ingested_at"}  # system columns of stored tables
@@ -143,11 +148,6 @@ class Actions(_Strict):
         return self
 
 
-class Review(_Strict):
-    capacity_per_day: int | None = Field(default=None, ge=0)
-    control_share: float = Field(default=0.0, ge=0, le=1)
-
-
 class Retraining(_Strict):
     enabled: bool = True
     cooldown_days: int = Field(default=7, ge=0)
@@ -195,6 +195,10 @@ class ModelConfig(_Strict):
     volume: Volume = Volume()
     drift: DriftSettings = DriftSettings()
     performance: PerformanceSettings = PerformanceSettings()
+    slices: SliceSettings = SliceSettings()
+    fairness: FairnessSettings = FairnessSettings()
+    outliers: OutlierSettings = OutlierSettings()
+    verdict: VerdictSettings = VerdictSettings()
     suite: str | None = Field(default=None, description="default: expectations/<name>.json")
 
     @field_validator("name")

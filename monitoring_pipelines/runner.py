@@ -65,8 +65,23 @@ class DayOutcome:
 
 
 @dataclass
+class Retraining:
+    """A retraining the run launched (by ticking the retraining sensor, as the daemon would)."""
+
+    model: str
+    day: date
+    breach: str
+    status: str  # ok | failed
+    version: str = ""
+    promoted: bool = False
+    reason: str = ""
+    run_id: str = ""
+
+
+@dataclass
 class RunSummary:
     outcomes: list[DayOutcome] = field(default_factory=list)
+    retrainings: list[Retraining] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
@@ -119,8 +134,15 @@ def run_days(
     instance: dg.DagsterInstance,
     job: str = k.MONITOR_JOB,
     progress: Callable[[DayOutcome, int, int], None] | None = None,
+    retrain: bool = False,
+    on_retrained: Callable[[Retraining, date], None] | None = None,
 ) -> RunSummary:
-    """Load references, then run ``job`` for every (day, model) in order of days."""
+    """Load references, then run ``job`` for every (day, model) in order of days.
+
+    With ``retrain``, after each day the retraining sensor is ticked (as the daemon would) and
+    the retraining runs it requests are executed in-process before the next day;
+    ``on_retrained(retraining, next_day)`` is called after each (the demo's serving step uses
+    it to score the following days with a newly promoted champion)."""
     defs = load_definitions(paths)
     known = set(instance.get_dynamic_partitions(k.MODEL_DIM))
     missing = [m for m in models if m not in known]
@@ -133,6 +155,7 @@ def run_days(
     total = len(plan) + len(models)
     for i, m in enumerate(models):
         _run_one(ref_job, m, m, None, instance, summary, progress, i + 1, total)
+    ticker = SensorTicker(defs, instance, "retraining_sensor") if retrain else None
     for i, (d, m) in enumerate(plan):
         _run_one(
             day_job,
@@ -145,7 +168,88 @@ def run_days(
             len(models) + i + 1,
             total,
         )
+        last_of_day = i + 1 == len(plan) or plan[i + 1][0] != d
+        if ticker and last_of_day:
+            for r in ticker.tick_and_run(paths, k.RETRAIN_JOB):
+                summary.retrainings.append(r)
+                if on_retrained:
+                    on_retrained(r, d + timedelta(days=1))
     return summary
+
+
+class SensorTicker:
+    """Evaluate a sensor headless and execute its run requests in-process, skipping run keys
+    already used (what the daemon does)."""
+
+    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, name: str):
+        self.defs, self.instance = defs, instance
+        self.sensor = defs.get_sensor_def(name)
+        self.cursor: str | None = None
+
+    def tick_and_run(self, paths: ProjectPaths, job_name: str) -> list[Retraining]:
+        from monitoring_pipelines.retraining import registry
+        from monitoring_pipelines.store.connection import connect
+
+        with monitoring_env(paths), set_defs_state_storage(None):
+            context = dg.build_sensor_context(
+                instance=self.instance, cursor=self.cursor, definitions=self.defs,
+                sensor_name=self.sensor.name,
+            )  # fmt: skip
+            data = self.sensor.evaluate_tick(context)
+        self.cursor = data.cursor if data.cursor is not None else self.cursor
+        job = self.defs.resolve_job_def(job_name)
+        done = []
+        for req in data.run_requests or []:
+            used = self.instance.get_runs(
+                filters=dg.RunsFilter(tags={"dagster/run_key": req.run_key}), limit=1
+            )
+            if used:
+                continue
+            tags = {
+                **req.tags,
+                "dagster/run_key": req.run_key,
+                "dagster/sensor_name": self.sensor.name,
+            }
+            result = job.execute_in_process(
+                partition_key=req.partition_key,
+                run_config=req.run_config,
+                instance=self.instance,
+                raise_on_error=False,
+                tags=tags,
+            )
+            model, day = (
+                req.tags["monitoring/model"],
+                date.fromisoformat(req.tags["monitoring/day"]),
+            )
+            r = Retraining(
+                model, day, req.tags["monitoring/breach"], "ok" if result.success else "failed",
+                run_id=result.run_id,
+            )  # fmt: skip
+            if result.success:
+                con = connect(paths.database, read_only=True)
+                try:
+                    entry = [
+                        e for e in registry.entries(con, model) if e["run_id"] == result.run_id
+                    ]
+                finally:
+                    con.close()
+                if entry:
+                    r.version, r.promoted, r.reason = (
+                        entry[-1]["version"],
+                        bool(entry[-1]["promoted"]),
+                        entry[-1]["reason"],
+                    )
+            else:
+                r.reason = _failure_message(result)
+            done.append(r)
+        return done
+
+
+def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            return (event.message or "")[:300]
+    return "run failed"
 
 
 def _run_one(job, key, model, day, instance, summary, progress, i, total) -> None:

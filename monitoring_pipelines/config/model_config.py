@@ -149,12 +149,31 @@ class Actions(_Strict):
 
 
 class Retraining(_Strict):
+    """When a breach starts a retraining, what the challenger is trained on, and what it
+    must beat. Improvement is absolute for scores (ROC AUC, accuracy, F1: 0.01 = one point)
+    and relative for errors (MAE, RMSE: 0.01 = 1 % lower)."""
+
     enabled: bool = True
-    cooldown_days: int = Field(default=7, ge=0)
-    window_days: int = Field(default=30, ge=1)
+    triggers: list[str] = Field(
+        default_factory=lambda: ["drift", "performance", "estimated_performance"],
+        description="cause kinds of a critical verdict that start a retraining",
+    )
+    cooldown_days: int = Field(default=7, ge=0, description="data days between retrainings")
+    window_days: int = Field(default=30, ge=1, description="recent labelled days used")
+    holdout_share: float = Field(
+        default=0.3, gt=0, lt=1, description="latest share of the recent labelled rows held out"
+    )
+    min_labelled_rows: int = Field(default=200, ge=10, description="recent rows needed")
+    recent_weight: float = Field(
+        default=1.0, gt=0, description="sample weight of recent rows against reference rows"
+    )
+    metric: str | None = Field(
+        default=None, description="default: roc_auc (binary), accuracy (multiclass), mae"
+    )
     min_improvement: float = Field(default=0.01, ge=0)
     max_fairness_regression: float = Field(default=0.02, ge=0)
     trainer: str | None = Field(default=None, description="module:function; default sklearn")
+    seed: int = 0
 
     @field_validator("trainer")
     @classmethod

@@ -27,7 +27,18 @@ refresh_labels_job = dg.define_asset_job(
     description="Re-join labels for a past day and re-compute everything that uses them.",
 )
 
+retrain_job = dg.define_asset_job(
+    k.RETRAIN_JOB,
+    selection=dg.AssetSelection.assets(k.MODEL_REGISTRY)
+    | dg.AssetSelection.groups(k.GROUP_REFERENCE),
+    partitions_def=MODELS,
+    description="Retrain a model (train a challenger, judge it against the champion, register "
+    "it, promote it if better), then refit what is fitted on the reference, so a promoted "
+    "version is monitored against what it learned from. Launched by retraining_sensor, from "
+    "the launchpad (partition = model; config: day, breach) or `monitoring-pipelines retrain`.",
+)
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(jobs=[monitor_job, reference_job, refresh_labels_job])
+    return dg.Definitions(jobs=[monitor_job, reference_job, refresh_labels_job, retrain_job])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from monitoring_pipelines.alerts.notifier import Notifier
 from monitoring_pipelines.config import ModelConfig, load_model_config, load_model_configs
 from monitoring_pipelines.paths import ProjectPaths
 from monitoring_pipelines.store.connection import connect
@@ -82,8 +84,43 @@ class MonitoringResource(dg.ConfigurableResource):
             con.close()
 
 
+class NotifierResource(dg.ConfigurableResource):
+    """Where alerts go: a JSONL log (always), a webhook and a Slack incoming webhook (when
+    their URLs are set through the environment variables MONITORING_ALERT_WEBHOOK_URL and
+    MONITORING_SLACK_WEBHOOK_URL; read with ``dg.EnvVar`` so they never appear in run config
+    or in files)."""
+
+    alert_log: str
+    webhook_url: str | None = None
+    slack_webhook_url: str | None = None
+    timeout_seconds: float = 5.0
+
+    def notifier(self) -> Notifier:
+        return Notifier(
+            Path(self.alert_log), self.webhook_url, self.slack_webhook_url, self.timeout_seconds
+        )
+
+
+WEBHOOK_ENV = "MONITORING_ALERT_WEBHOOK_URL"
+SLACK_ENV = "MONITORING_SLACK_WEBHOOK_URL"
+
+
+def notifier_resource(paths: ProjectPaths) -> NotifierResource:
+    """The notifier of a monitoring home: alerts in ``<home>/data/alerts.jsonl``."""
+    urls = {
+        field: dg.EnvVar(env)
+        for field, env in (("webhook_url", WEBHOOK_ENV), ("slack_webhook_url", SLACK_ENV))
+        if os.environ.get(env)
+    }
+    return NotifierResource(alert_log=str(paths.home / "data" / "alerts.jsonl"), **urls)
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
+    paths = ProjectPaths.from_env()
     return dg.Definitions(
-        resources={"monitoring": MonitoringResource.from_paths(ProjectPaths.from_env())}
+        resources={
+            "monitoring": MonitoringResource.from_paths(paths),
+            "notifier": notifier_resource(paths),
+        }
     )

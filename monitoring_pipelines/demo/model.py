@@ -16,49 +16,13 @@ import joblib
 import numpy as np
 import pandas as pd
 import sklearn
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
 from monitoring_pipelines.config import Task
+from monitoring_pipelines.retraining.trainer import BOOSTING, build_model  # noqa: F401
 
-BOOSTING = {
-    "max_iter": 60,
-    "learning_rate": 0.1,
-    "max_leaf_nodes": 8,
-    "min_samples_leaf": 100,
-    "l2_regularization": 1.0,
-    "early_stopping": False,
-}
 PREDICT_CHUNK = 250_000
-
-
-def build_model(task: Task, numeric: list[str], categorical: list[str], seed: int) -> Pipeline:
-    """An unfitted pipeline taking a DataFrame with the ``numeric`` and ``categorical`` columns."""
-    encoder = OrdinalEncoder(
-        handle_unknown="use_encoded_value",
-        unknown_value=np.nan,
-        encoded_missing_value=np.nan,
-        dtype=np.float64,
-    )
-    columns = ColumnTransformer(
-        [("categorical", encoder, categorical), ("numeric", "passthrough", numeric)],
-        remainder="drop",
-    )
-    cat_mask = [True] * len(categorical) + [False] * len(numeric)
-    estimator: HistGradientBoostingClassifier | HistGradientBoostingRegressor
-    if task is Task.regression:
-        estimator = HistGradientBoostingRegressor(
-            categorical_features=cat_mask, random_state=seed, **BOOSTING
-        )
-    else:
-        estimator = HistGradientBoostingClassifier(
-            categorical_features=cat_mask, random_state=seed, **BOOSTING
-        )
-    return Pipeline([("columns", columns), ("model", estimator)])
-
 
 def train(model: Pipeline, inputs: pd.DataFrame, labels: np.ndarray) -> Pipeline:
     """Fit ``model`` single-threaded: on a busy machine OpenMP's many small parallel regions

@@ -8,6 +8,8 @@ from monitoring_pipelines.defs.partitions import BY_MODEL, MODELS, split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.drift.daily import daily_drift, day_version
 from monitoring_pipelines.drift.reference import fit_profile, load_profile, save_profile
+from monitoring_pipelines.report.metadata import drift_chart, markdown_image
+from monitoring_pipelines.retraining.retrain import champion_artifact
 from monitoring_pipelines.store.connection import transaction
 from monitoring_pipelines.store.metrics import Metric
 
@@ -38,10 +40,8 @@ def reference_profile(
     context: dg.AssetExecutionContext, monitoring: MonitoringResource
 ) -> dg.MaterializeResult:
     cfg = monitoring.model(context.partition_key)
-    model_path = None
-    if cfg.drift.model_path:
-        model_path = monitoring.paths.resolve(cfg.drift.model_path.format(model=cfg.name))
     with monitoring.connect() as con:
+        model_path = champion_artifact(con, cfg, monitoring.paths.home)
         profile = fit_profile(con, cfg, model_path)
         with transaction(con):
             save_profile(con, profile)
@@ -103,7 +103,16 @@ def feature_drift(
         result, metrics = daily_drift(con, cfg, profile, day)
     write_family(context, monitoring, model=model, day=day, family="drift", metrics=metrics)
     by_name = {m.metric: m for m in metrics if not m.subject}
+    with monitoring.connect() as con:
+        chart = drift_chart(con, model, day)
+    plots = (
+        {"drift_by_feature": dg.MetadataValue.md(markdown_image(chart, "drift"))} if chart else {}
+    )
     return dg.MaterializeResult(
-        metadata={**headline(metrics), "most_drifted": dg.MetadataValue.md(result.table())},
+        metadata={
+            **headline(metrics),
+            "most_drifted": dg.MetadataValue.md(result.table()),
+            **plots,
+        },
         check_results=[_check(name, by_name.get(m)) for name, m in DRIFT_CHECKS.items()],
     )

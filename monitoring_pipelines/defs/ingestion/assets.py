@@ -1,5 +1,7 @@
 """Raw material: the reference data, each day's prediction logs and the labels that join them."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from monitoring_pipelines import constants as k
@@ -10,6 +12,7 @@ from monitoring_pipelines.ingest.files import IngestionError
 from monitoring_pipelines.ingest.labels import build_ground_truth, sync_label_files
 from monitoring_pipelines.ingest.predictions import ingest_predictions
 from monitoring_pipelines.ingest.reference import load_reference
+from monitoring_pipelines.retraining import registry
 
 
 def _failure(err: IngestionError) -> dg.Failure:
@@ -25,8 +28,11 @@ def _failure(err: IngestionError) -> dg.Failure:
     group_name=k.GROUP_REFERENCE,
     kinds={"duckdb", "python"},
     pool=k.POOL,
-    description="The model's reference (training) data, loaded into reference__<model>. "
-    "Drift, estimated performance and the starter quality suite are measured against it.",
+    deps=[k.MODEL_REGISTRY],
+    description="The model's reference (training) data, loaded into reference__<model>: the "
+    "configured reference file, or once a retrained version is promoted, what that champion "
+    "was trained on (its rows scored by it). Drift, estimated performance, outliers and the "
+    "starter quality suite are measured against it.",
 )
 def reference_data(
     context: dg.AssetExecutionContext, monitoring: MonitoringResource
@@ -34,11 +40,23 @@ def reference_data(
     cfg = monitoring.model(context.partition_key)
     path = monitoring.paths.resolve(cfg.reference.path)
     with monitoring.connect() as con:
+        entry = registry.champion(con, cfg.name)
+        version = entry["version"] if entry and entry.get("reference_path") else None
+        if version:
+            path = Path(entry["reference_path"])
+            source = cfg.reference.model_copy(update={"path": str(path), "format": "auto"})
+            cfg = cfg.model_copy(update={"reference": source})
         try:
             rows = load_reference(con, cfg, path)
         except IngestionError as err:
             raise _failure(err) from None
-    return dg.MaterializeResult(metadata={"rows": rows, "path": dg.MetadataValue.path(str(path))})
+    return dg.MaterializeResult(
+        metadata={
+            "rows": rows,
+            "path": dg.MetadataValue.path(str(path)),
+            "champion_version": version or "as configured",
+        }
+    )
 
 
 @model_day_asset(

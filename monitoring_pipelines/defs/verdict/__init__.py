@@ -1,0 +1,1 @@
+"""Dagster definitions: the daily model health verdict, its alerts, and alerts on failed runs."""

@@ -1,0 +1,164 @@
+"""What a challenger is trained and judged on: the reference plus the recent labelled
+production rows whose labels had arrived by the trigger day, the latest of them held out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from monitoring_pipelines.config import ModelConfig, Task
+from monitoring_pipelines.performance.data import _as_class
+from monitoring_pipelines.store.sql import (
+    ground_truth_table,
+    predictions_table,
+    qi,
+    reference_table,
+)
+
+LABEL = "_label"
+
+
+@dataclass
+class Part:
+    """Rows with their raw columns (``frame``, label in ``_label``), model inputs and target."""
+
+    frame: pd.DataFrame
+    inputs: pd.DataFrame
+    target: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def days(self) -> tuple[date | None, date | None]:
+        if "_day" not in self.frame or not len(self.frame):
+            return None, None
+        return self.frame["_day"].min(), self.frame["_day"].max()
+
+
+@dataclass
+class Dataset:
+    reference: Part
+    recent: Part  # production rows trained on
+    holdout: Part  # latest production rows, judged on
+    first_day: date
+    trigger_day: date
+
+    def training(self, recent_weight: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Inputs, target and sample weight of reference + recent rows."""
+        inputs = pd.concat([self.reference.inputs, self.recent.inputs], ignore_index=True)
+        target = np.concatenate([self.reference.target, self.recent.target])
+        weight = np.concatenate(
+            [np.ones(len(self.reference)), np.full(len(self.recent), recent_weight)]
+        )
+        return inputs, target, weight
+
+    def summary(self) -> dict:
+        first, last = self.recent.days()
+        h_first, h_last = self.holdout.days()
+        return {
+            "reference_rows": len(self.reference),
+            "production_rows": len(self.recent),
+            "production_first_day": _iso(first),
+            "production_last_day": _iso(last),
+            "holdout_rows": len(self.holdout),
+            "holdout_first_day": _iso(h_first),
+            "holdout_last_day": _iso(h_last),
+            "labels_known_by": self.trigger_day.isoformat(),
+        }
+
+
+def _iso(d) -> str | None:
+    return None if d is None or pd.isna(d) else pd.Timestamp(d).date().isoformat()
+
+
+def model_inputs(cfg: ModelConfig, frame: pd.DataFrame) -> pd.DataFrame:
+    """The features as the trainer takes them: numeric as float, categorical as strings with
+    missing values as NaN."""
+    out = pd.DataFrame(index=frame.index)
+    for col in cfg.features.categorical:
+        values = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
+        out[col] = (
+            values.astype(object)
+            .where(values.notna(), np.nan)
+            .map(lambda v: v if isinstance(v, float) else str(v))
+        )
+    for col in cfg.features.numeric:
+        values = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
+        out[col] = pd.to_numeric(values, errors="coerce").astype(float)
+    return out.reset_index(drop=True)
+
+
+def to_target(cfg: ModelConfig, labels: pd.Series) -> np.ndarray:
+    """Binary: 1 for the positive class else 0; multiclass: class values as strings;
+    regression: floats."""
+    if cfg.task is Task.regression:
+        return pd.to_numeric(labels, errors="coerce").to_numpy(float)
+    classes = _as_class(labels.reset_index(drop=True))
+    if cfg.task is Task.binary:
+        return (classes == cfg.positive_class).to_numpy(np.int64)
+    return classes.to_numpy(object)
+
+
+def _part(cfg: ModelConfig, frame: pd.DataFrame) -> Part:
+    frame = frame.reset_index(drop=True)
+    return Part(frame, model_inputs(cfg, frame), to_target(cfg, frame[LABEL]))
+
+
+def reference_part(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Part:
+    """The reference's labelled rows (label column renamed ``_label``)."""
+    table = reference_table(cfg.name)
+    have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    if cfg.columns.label not in have:
+        raise ValueError(
+            f"{cfg.name}: the reference has no label column '{cfg.columns.label}' to train on"
+        )
+    frame = con.execute(
+        f"SELECT *, {qi(cfg.columns.label)} AS {LABEL} FROM {table} "
+        f"WHERE {qi(cfg.columns.label)} IS NOT NULL"
+    ).df()
+    return _part(cfg, frame)
+
+
+def recent_labelled(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, trigger_day: date, window_days: int
+) -> pd.DataFrame:
+    """Predictions of the ``window_days`` days up to ``trigger_day`` joined with the labels
+    that had arrived by the end of ``trigger_day`` (labels without an arrival time count as
+    arrived), oldest first."""
+    first = trigger_day - timedelta(days=window_days - 1)
+    pid = qi(cfg.columns.prediction_id)
+    order = f"p.{qi(cfg.columns.timestamp)}, p.{pid}"
+    return con.execute(
+        f"""SELECT p.* EXCLUDE (_source_file, _ingested_at), g.label AS {LABEL}
+            FROM {predictions_table(cfg.name)} p JOIN {ground_truth_table(cfg.name)} g
+              ON g.prediction_id = p.{pid} AND g._day = p._day
+            WHERE p._day BETWEEN $first AND $last AND g.label IS NOT NULL
+              AND (g.label_timestamp IS NULL OR g.label_timestamp < $known)
+            ORDER BY {order}""",
+        {"first": first, "last": trigger_day, "known": trigger_day + timedelta(days=1)},
+    ).df()
+
+
+def build_dataset(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, trigger_day: date) -> Dataset:
+    """Reference + recent labelled rows, the latest ``holdout_share`` of the recent rows
+    held out. Raises ValueError when fewer than ``min_labelled_rows`` recent rows exist."""
+    r = cfg.retraining
+    recent = recent_labelled(con, cfg, trigger_day, r.window_days)
+    if len(recent) < r.min_labelled_rows:
+        raise ValueError(
+            f"{cfg.name}: {len(recent)} labelled production rows in the {r.window_days} days "
+            f"up to {trigger_day} (labels known by then); retraining needs "
+            f"{r.min_labelled_rows} (retraining.min_labelled_rows)"
+        )
+    cut = int(round(len(recent) * (1 - r.holdout_share)))
+    return Dataset(
+        reference=reference_part(con, cfg),
+        recent=_part(cfg, recent.iloc[:cut]),
+        holdout=_part(cfg, recent.iloc[cut:]),
+        first_day=trigger_day - timedelta(days=r.window_days - 1),
+        trigger_day=trigger_day,
+    )

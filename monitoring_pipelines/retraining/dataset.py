@@ -1,5 +1,6 @@
 """What a challenger is trained and judged on: the reference plus the recent labelled
-production rows whose labels had arrived by the trigger day, the latest of them held out."""
+production rows whose labels had arrived by the trigger day, a stable random share of the
+recent rows held out to judge champion and challenger on."""
 
 from __future__ import annotations
 
@@ -143,9 +144,16 @@ def recent_labelled(
     ).df()
 
 
+def holdout_mask(ids: pd.Series, share: float) -> np.ndarray:
+    """A stable pseudo-random ``share`` of rows, chosen by a hash of the prediction id: every
+    day of the window (the newest regime included) is in both the training and the holdout
+    rows, and the same row is always held out."""
+    hashed = pd.util.hash_pandas_object(ids.astype(str), index=False).to_numpy()
+    return (hashed % 10_000) < round(share * 10_000)
+
+
 def build_dataset(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, trigger_day: date) -> Dataset:
-    """Reference + recent labelled rows, the latest ``holdout_share`` of the recent rows
-    held out. Raises ValueError when fewer than ``min_labelled_rows`` recent rows exist."""
+    """Reference + recent labelled rows, ``holdout_share`` of the recent rows held out. Raises ValueError when fewer than ``min_labelled_rows`` recent rows exist."""
     r = cfg.retraining
     recent = recent_labelled(con, cfg, trigger_day, r.window_days)
     if len(recent) < r.min_labelled_rows:
@@ -154,11 +162,11 @@ def build_dataset(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, trigger_day:
             f"up to {trigger_day} (labels known by then); retraining needs "
             f"{r.min_labelled_rows} (retraining.min_labelled_rows)"
         )
-    cut = int(round(len(recent) * (1 - r.holdout_share)))
+    held = holdout_mask(recent[cfg.columns.prediction_id], r.holdout_share)
     return Dataset(
         reference=reference_part(con, cfg),
-        recent=_part(cfg, recent.iloc[:cut]),
-        holdout=_part(cfg, recent.iloc[cut:]),
+        recent=_part(cfg, recent[~held]),
+        holdout=_part(cfg, recent[held]),
         first_day=trigger_day - timedelta(days=r.window_days - 1),
         trigger_day=trigger_day,
     )

@@ -82,11 +82,16 @@ def champion(con: duckdb.DuckDBPyConnection, model: str) -> dict[str, Any] | Non
     return rows[-1] if rows else None
 
 
-def next_version(con: duckdb.DuckDBPyConnection, model: str, current: str | None) -> str:
-    """``v<n+1>`` after the highest numbered version seen (registry or ``current``)."""
-    names = [e["version"] for e in entries(con, model)] + ([current] if current else [])
-    numbers = [int(m.group(1)) for v in names if (m := re.search(r"(\d+)$", str(v)))]
-    return f"v{max(numbers, default=0) + 1}"
+def next_version(con: duckdb.DuckDBPyConnection, model: str, taken=lambda v: False) -> str:
+    """``retrain-<n>``: one more than the retrainings registered so far, skipping names for
+    which ``taken(name)`` is true (e.g. an artifact file already on disk), so a version name
+    never collides with the serving model's own version or overwrites an artifact."""
+    names = {e["version"] for e in entries(con, model)}
+    numbers = [int(m.group(1)) for v in names if (m := re.match(r"retrain-(\d+)$", str(v)))]
+    n = max(numbers, default=0) + 1
+    while f"retrain-{n}" in names or taken(f"retrain-{n}"):
+        n += 1
+    return f"retrain-{n}"
 
 
 def register(con: duckdb.DuckDBPyConnection, entry: dict[str, Any]) -> None:

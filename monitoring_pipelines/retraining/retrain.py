@@ -125,9 +125,11 @@ def retrain(
     chal_eval = evaluate(cfg, holdout.target, predict(cfg, challenger, holdout.inputs), groups)
     decision = decide(cfg, champ_eval, chal_eval)
 
-    version = registry.next_version(con, cfg.name, champ_version)
     model_dir = home / "data" / "models" / cfg.name
     model_dir.mkdir(parents=True, exist_ok=True)
+    version = registry.next_version(
+        con, cfg.name, lambda v: v == champ_version or (model_dir / f"{v}.joblib").exists()
+    )
     artifact = model_dir / f"{version}.joblib"
     joblib.dump(challenger, artifact)
     reference_path = None

@@ -193,7 +193,7 @@ class SensorTicker:
         with monitoring_env(paths), set_defs_state_storage(None):
             context = dg.build_sensor_context(
                 instance=self.instance, cursor=self.cursor, definitions=self.defs,
-                sensor_name=self.sensor.name,
+                sensor_name=self.sensor.name, resources=dict(self.defs.resources or {}),
             )  # fmt: skip
             data = self.sensor.evaluate_tick(context)
         self.cursor = data.cursor if data.cursor is not None else self.cursor

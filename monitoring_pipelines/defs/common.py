@@ -54,10 +54,29 @@ def write_family(
         )
 
 
+def breach_text(metric: Metric) -> tuple[float, str]:
+    """(how far past its bound the value is, a sentence saying what breached): 0 and ''
+    when the value is inside its band or has none."""
+    v = metric.value
+    if v is None:
+        return 0.0, ""
+    if metric.upper is not None and v > metric.upper:
+        by = float(v - metric.upper)
+        return by, f"{metric.metric} = {v:.4g} is {by:.4g} above its upper bound {metric.upper:.4g}"
+    if metric.lower is not None and v < metric.lower:
+        by = float(metric.lower - v)
+        return by, f"{metric.metric} = {v:.4g} is {by:.4g} below its lower bound {metric.lower:.4g}"
+    return 0.0, ""
+
+
 def metric_check(check_name: str, metric: Metric) -> dg.AssetCheckResult:
     """A check judged by a metric's status: ``alert`` fails with ERROR, ``warn`` with WARN.
-    The metadata says the value and the band it was held to."""
+    The metadata says what breached (the metric and subject), by how much, and against which
+    bound (the threshold from config or the band learned on the reference)."""
     nan = float("nan")
+    by, text = breach_text(metric)
+    if metric.status != "ok" and not text:
+        text = f"{metric.metric} = {metric.value} judged {metric.status}"
     return dg.AssetCheckResult(
         check_name=check_name,
         passed=metric.status == "ok",
@@ -66,9 +85,12 @@ def metric_check(check_name: str, metric: Metric) -> dg.AssetCheckResult:
         else dg.AssetCheckSeverity.WARN,
         metadata={
             "metric": metric.metric,
+            "subject": metric.subject,
             "value": nan if metric.value is None else float(metric.value),
             "lower": nan if metric.lower is None else float(metric.lower),
             "upper": nan if metric.upper is None else float(metric.upper),
+            "breached_by": by,
+            "breach": text or "within bounds",
             "status": metric.status,
         },
     )

@@ -58,3 +58,46 @@ def serve_days(
         write_table(frame, path, fmt)
         done += 1
     return done
+
+
+class DemoServing:
+    """The serving step as a ``run_days(on_retrained=...)`` callback: a promoted champion
+    scores the days after its promotion; :meth:`recoveries` compares it, on the days it
+    served, with the champion it replaced."""
+
+    def __init__(self, paths: ProjectPaths, configs: dict[str, ModelConfig], end: dt.date):
+        self.paths, self.configs, self.end = paths, configs, end
+        self.promotions: list[tuple] = []  # (retraining, first served day, old artifact)
+
+    def on_retrained(self, r, next_day: dt.date) -> None:
+        from monitoring_pipelines.retraining import registry
+        from monitoring_pipelines.store.connection import connect
+
+        if not r.promoted:
+            return
+        con = connect(self.paths.database, read_only=True)
+        try:
+            rows = {e["version"]: e for e in registry.entries(con, r.model)}
+        finally:
+            con.close()
+        new = rows[r.version]
+        old = rows.get(new["champion_version"], {}).get("artifact")
+        n = serve_days(
+            self.paths, self.configs[r.model], Path(new["artifact"]), r.version, next_day, self.end
+        )
+        print(f"  serving: {r.model} {r.version} now scores {n} day(s) from {next_day}")
+        if old:
+            self.promotions.append((r, next_day, Path(old)))
+
+    def recoveries(self) -> list:
+        from monitoring_pipelines.retraining.compare import recovery
+        from monitoring_pipelines.store.connection import connect
+
+        con = connect(self.paths.database, read_only=True)
+        try:
+            return [
+                recovery(con, self.configs[r.model], old, r.version, first, self.end)
+                for r, first, old in self.promotions
+            ]
+        finally:
+            con.close()

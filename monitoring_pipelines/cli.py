@@ -94,7 +94,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         note = f"  {o.message[:160]}" if o.status != "ok" else ""
         print(f"[{i:>4}/{total}] {where:<28} {o.status:<11} {o.seconds:5.1f}s{note}", flush=True)
 
-    summary = run_days(paths, models, start, end, instance=_instance(paths), progress=progress)
+    served = _demo_serving(paths, configs, end) if not args.no_retrain else None
+    summary = run_days(
+        paths,
+        models,
+        start,
+        end,
+        instance=_instance(paths),
+        progress=progress,
+        retrain=not args.no_retrain,
+        on_retrained=served.on_retrained if served else None,
+    )
     table = status_table(paths.database)
     table = table[table["model"].isin(models) & table["day"].between(start, end)]
     print("\nper-model summary")
@@ -103,7 +113,71 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\nruns: {summary.count('ok')} ok, {summary.count('blocked')} blocked by quality, "
         f"{summary.count('quarantined')} quarantined, {summary.count('failed')} failed"
     )
+    _print_retrainings(paths, configs, summary, served, end)
     return summary.exit_code
+
+
+def _demo_serving(paths: ProjectPaths, configs, end: date):
+    from monitoring_pipelines.demo.serve import DemoServing
+
+    if not (paths.home / "data" / "demo_manifest.json").exists():
+        return None
+    return DemoServing(paths, configs, end)
+
+
+def _print_retrainings(paths, configs, summary, served, end: date) -> None:
+    if not summary.retrainings:
+        return
+    print("\nretraining (launched by retraining_sensor, ticked after each day)")
+    for r in summary.retrainings:
+        verdict = "PROMOTED" if r.promoted else "not promoted"
+        print(f"  {r.model} {r.day} breach={r.breach}: {r.version or '-'} {verdict}: {r.reason}")
+    if not served or not served.promotions:
+        return
+    print("\nafter promotion (realized, same rows)")
+    for rec in served.recoveries():
+        print(f"  {rec.text()}")
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+
+    from monitoring_pipelines import constants as k
+    from monitoring_pipelines.defs.retraining.sensors import retrain_request
+    from monitoring_pipelines.retraining import registry
+    from monitoring_pipelines.runner import load_definitions, monitoring_env
+    from monitoring_pipelines.store.connection import connect
+
+    paths = _paths(args)
+    configs = load_model_configs(paths.config_dir)
+    if args.model not in configs:
+        print(f"unknown model {args.model}; configs: {sorted(configs)}", file=sys.stderr)
+        return 2
+    instance = _instance(paths)
+    if args.model not in instance.get_dynamic_partitions(k.MODEL_DIM):
+        instance.add_dynamic_partitions(k.MODEL_DIM, [args.model])
+    req = retrain_request(args.model, args.day or "", args.breach, "cli")
+    with monitoring_env(paths):
+        job = load_definitions(paths).resolve_job_def(k.RETRAIN_JOB)
+        result = job.execute_in_process(
+            partition_key=args.model,
+            run_config=req.run_config,
+            instance=instance,
+            raise_on_error=False,
+            tags={kk: v for kk, v in req.tags.items() if v},
+        )
+    if not result.success:
+        for event in result.all_events:
+            if event.event_type_value == "STEP_FAILURE":
+                print(f"retraining failed: {event.message}", file=sys.stderr)
+        return 1
+    con = connect(paths.database, read_only=True)
+    try:
+        entry = [e for e in registry.entries(con, args.model) if e["run_id"] == result.run_id][-1]
+    finally:
+        con.close()
+    print(f"{args.model} {entry['version']}: {entry['reason']}")
+    print(json.dumps(entry["evaluation"], indent=1))
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -135,6 +209,76 @@ def cmd_suggest_suite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from monitoring_pipelines.report.daily import write_reports
+    from monitoring_pipelines.store.connection import connect
+
+    paths = _paths(args)
+    if not paths.database.exists():
+        print(
+            f"no store at {paths.database}: run `monitoring-pipelines run` first", file=sys.stderr
+        )
+        return 1
+    try:
+        day = date.fromisoformat(args.day)
+    except ValueError:
+        print(f"bad day {args.day!r}: expected YYYY-MM-DD", file=sys.stderr)
+        return 2
+    con = connect(paths.database, read_only=True)
+    try:
+        path, overview = write_reports(
+            con, paths.home, args.model, day, out=args.out, history_days=args.history_days
+        )
+    finally:
+        con.close()
+    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} kB); overview {overview}")
+    return 0
+
+
+def _exposition(paths: ProjectPaths, days: int) -> str:
+    from monitoring_pipelines.export.prometheus import exposition
+    from monitoring_pipelines.store.connection import connect
+
+    con = connect(paths.database, read_only=True, wait_seconds=5)
+    try:
+        return exposition(con, days=days)
+    finally:
+        con.close()
+
+
+def cmd_export_metrics(args: argparse.Namespace) -> int:
+    from monitoring_pipelines.export.prometheus import write_textfile
+
+    paths = _paths(args)
+    if not paths.database.exists():
+        print(
+            f"no store at {paths.database}: run `monitoring-pipelines run` first", file=sys.stderr
+        )
+        return 1
+    text = _exposition(paths, args.days)
+    if args.out:
+        write_textfile(args.out, text)
+        print(f"wrote {args.out} ({text.count(chr(10))} lines)")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_serve_metrics(args: argparse.Namespace) -> int:
+    from monitoring_pipelines.export.prometheus import make_server
+
+    paths = _paths(args)
+    server = make_server(lambda: _exposition(paths, args.days), port=args.port, host=args.host)
+    print(f"serving http://{args.host}:{server.server_port}/metrics (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="monitoring-pipelines",
@@ -158,7 +302,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--start", help="first day (default: the demo's first day, else yesterday)")
     r.add_argument("--end", help="last day (default: the demo's last day, else yesterday)")
     r.add_argument("--models", help="comma-separated model names (default: all configs)")
+    r.add_argument(
+        "--no-retrain",
+        action="store_true",
+        help="do not tick the retraining sensor after each day (default: tick it and run the "
+        "retrainings it requests, as the daemon would)",
+    )
     r.set_defaults(func=cmd_run)
+    t = sub.add_parser("retrain", help="retrain a model now (as retraining_sensor would)")
+    t.add_argument("model")
+    t.add_argument("--day", help="labels known by this day are used (default: latest day)")
+    t.add_argument("--breach", default="manual", help="why (recorded in the registry)")
+    t.set_defaults(func=cmd_retrain)
     s = sub.add_parser("status", help="per model per day: rows, labels, quality, health")
     s.add_argument("--model")
     s.add_argument("--days", type=int, help="only the last N days of each model")
@@ -166,6 +321,25 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("suggest-suite", help="write a starter suite from the reference data")
     g.add_argument("model")
     g.set_defaults(func=cmd_suggest_suite)
+    rp = sub.add_parser("report", help="write the self-contained HTML report of a model's day")
+    rp.add_argument("model")
+    rp.add_argument("day", help="YYYY-MM-DD")
+    rp.add_argument("--out", help="file to write (default: <home>/reports/<model>/<day>.html)")
+    rp.add_argument("--history-days", type=int, default=30, help="days of history in the plots")
+    rp.set_defaults(func=cmd_report)
+    ex = sub.add_parser("export-metrics", help="the metrics table in Prometheus text format")
+    ex.add_argument(
+        "--out",
+        help="a .prom file for node_exporter's textfile collector "
+        "(written atomically; default: stdout)",
+    )
+    ex.add_argument("--days", type=int, default=1, help="latest N stored days of each model")
+    ex.set_defaults(func=cmd_export_metrics)
+    sv = sub.add_parser("serve-metrics", help="serve the Prometheus export over local HTTP")
+    sv.add_argument("--port", type=int, default=9464)
+    sv.add_argument("--host", default="127.0.0.1", help="bind address (default: local only)")
+    sv.add_argument("--days", type=int, default=1)
+    sv.set_defaults(func=cmd_serve_metrics)
     return p
 
 

@@ -30,6 +30,7 @@ from monitoring_pipelines.performance.estimated import estimated_performance as 
 from monitoring_pipelines.performance.estimated import estimation_error
 from monitoring_pipelines.performance.estimator import fit_estimator, load_estimator, save_estimator
 from monitoring_pipelines.performance.realized import realized_performance as realize
+from monitoring_pipelines.report.metadata import markdown_image, performance_chart
 from monitoring_pipelines.store.connection import transaction
 from monitoring_pipelines.store.metrics import replace_metrics
 
@@ -147,6 +148,12 @@ def realized_performance(
                 replace_metrics(
                     con, model=model, day=day, family=family, metrics=figures, run_id=context.run_id
                 )
+    with monitoring.connect() as con:
+        chart = performance_chart(con, model, day, cfg.performance.alert_metrics)
+    if chart:
+        side_chart = {"realized_vs_estimated": dg.MetadataValue.md(markdown_image(chart, "perf"))}
+    else:
+        side_chart = {}
     side = {
         f"estimated_{m.metric}": float(m.value)
         for m in estimated
@@ -158,6 +165,7 @@ def realized_performance(
             **side,
             **{f"estimation_error_{m.metric}": float(m.value) for m in errors},
             "figures": figures_table(metrics),
+            **side_chart,
         },
         check_results=[
             worst_check(metrics, cfg.performance.alert_metrics, "check_realized_performance")

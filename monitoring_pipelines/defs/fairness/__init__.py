@@ -1,0 +1,1 @@
+"""Dagster definitions: fairness per sensitive attribute (fairlearn), by day and trailing window."""

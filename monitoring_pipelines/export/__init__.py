@@ -1,0 +1,1 @@
+"""Exports of the evaluation store for other tools: Prometheus text exposition (Grafana)."""

@@ -1,0 +1,53 @@
+"""Reading the evaluation store for reports: every family generically, so a report shows
+whatever vital signs exist and never fails on a missing one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+COLUMNS = ["day", "family", "metric", "subject", "value", "lower", "upper", "status"]
+SEVERITY = {"ok": 0, "warn": 1, "alert": 2}
+
+
+def load_metrics(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    first: date,
+    last: date,
+    families: list[str] | None = None,
+) -> pd.DataFrame:
+    """The model's metric rows with ``first <= day <= last`` (all families, or ``families``),
+    sorted by day; ``day`` as ``datetime.date``. Empty frame with :data:`COLUMNS` if none."""
+    sql = (
+        "SELECT day, family, metric, subject, value, lower, upper, status FROM metrics "
+        "WHERE model = ? AND day BETWEEN ? AND ?"
+    )
+    params: list = [model, first, last]
+    if families is not None:
+        if not families:
+            return pd.DataFrame(columns=COLUMNS)
+        sql += f" AND family IN ({', '.join('?' for _ in families)})"
+        params += list(families)
+    frame = con.execute(sql + " ORDER BY day, family, metric, subject", params).df()
+    if frame.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    frame["day"] = pd.to_datetime(frame["day"]).dt.date
+    return frame
+
+
+def headline_series(frame: pd.DataFrame, family: str, metric: str) -> pd.DataFrame:
+    """day, value, lower, upper of a subject-less metric of ``family`` (one row a day)."""
+    rows = frame[(frame.family == family) & (frame.metric == metric) & (frame.subject == "")]
+    return rows[["day", "value", "lower", "upper", "status"]].reset_index(drop=True)
+
+
+def worst_status(statuses) -> str:
+    """The most severe of ``statuses`` ('ok' when empty)."""
+    best = "ok"
+    for s in statuses:
+        if SEVERITY.get(s, 0) > SEVERITY[best]:
+            best = s
+    return best

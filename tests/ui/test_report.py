@@ -1,0 +1,141 @@
+"""The HTML report and the metadata charts, on a metrics table written through the store."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import timedelta
+from html import unescape
+
+import pytest
+
+from monitoring_pipelines.cli import main
+from monitoring_pipelines.paths import ProjectPaths
+from monitoring_pipelines.report.daily import daily_report, overview_report
+from monitoring_pipelines.report.metadata import drift_chart, markdown_image, performance_chart
+from monitoring_pipelines.store.connection import connect
+from monitoring_pipelines.store.metrics import Metric, replace_metrics
+from monitoring_pipelines.store.schema import ensure_shared_tables
+from tests.ui.conftest import HOSTILE, LAST, write_store
+
+PNG = b"\x89PNG\r\n\x1a\n"
+IMG = re.compile(r'<img alt="[^"]*" src="([^"]+)"')
+
+
+def _images(html: str) -> list[bytes]:
+    srcs = IMG.findall(html)
+    assert all(s.startswith("data:image/png;base64,") for s in srcs)
+    return [base64.b64decode(s.split(",", 1)[1]) for s in srcs]
+
+
+def _section(html: str, anchor: str) -> str:
+    start = html.index(f'<section id="{anchor}"')
+    return html[start : html.index("</section>", start)]
+
+
+@pytest.fixture(scope="module")
+def html(store) -> str:
+    """The report of the last day (built once: charts take a while on a busy machine)."""
+    return daily_report(store, "m", LAST)
+
+
+def test_verdict_and_ranked_causes_come_first(store, html):
+    sections = re.findall(r'<section id="([^"]+)"', html)
+    assert sections[0] == "verdict"
+    verdict = _section(html, "verdict")
+    assert "critical" in verdict
+    causes = store.execute(
+        "SELECT subject FROM metrics WHERE model='m' AND day=? AND family='verdict' "
+        "AND metric='cause' ORDER BY value DESC",
+        [LAST],
+    ).fetchall()
+    names = [s.split(":", 1)[1] for (s,) in causes]
+    positions = [verdict.index(f"<td>{n}</td>") for n in names]
+    assert positions == sorted(positions) and len(names) == 3
+
+
+def test_no_verdict_says_so(store):
+    html = daily_report(store, "m", LAST - timedelta(days=8))  # before the verdict rows
+    assert "no verdict computed" in _section(html, "verdict")
+
+
+def test_drifted_features_are_the_alerting_ones(store, html):
+    drifted = {
+        s
+        for (s,) in store.execute(
+            "SELECT subject FROM metrics WHERE model='m' AND day=? AND family='drift' "
+            "AND metric='drift_effect' AND status <> 'ok'",
+            [LAST],
+        ).fetchall()
+    }
+    line = re.search(r"Drifted features: (.*?)</p>", _section(html, "drift")).group(1)
+    assert set(re.findall(r"<b>([^<]+)</b>", line)) == drifted == {"f0"}
+
+
+def test_every_family_has_its_section_and_subjects_are_escaped(html):
+    for anchor, subject in [
+        ("fairness", "age_band=18-25"),
+        ("segment", "city=lyon"),
+        ("slices", "plan=basic &amp; region=north"),
+        ("outliers", "outlier_rate"),
+        ("review", "queue_rate"),
+        ("health", "latency_p99_ms"),
+        ("performance", "roc_auc"),
+        ("quality", "expect_x_between"),
+    ]:
+        assert subject in _section(html, anchor), anchor
+    assert "my-custom.family" in _section(html, "other")
+    assert HOSTILE not in html and unescape(HOSTILE.replace("\n", " ")) not in html
+    assert "&quot;quoted&quot;" in html
+
+
+def test_missing_families_do_not_fail(tmp_path):
+    con = connect(tmp_path / "s.duckdb")
+    ensure_shared_tables(con)
+    replace_metrics(con, model="m", day=LAST, family="health", metrics=[Metric("rows", 5.0)])
+    html = daily_report(con, "m", LAST)
+    assert "no verdict computed" in html
+    for family in ("drift", "fairness", "outliers", "review"):
+        assert f"no '{family}' figures for this day" in html
+    assert "Service health" in html
+    assert overview_report(con, "m", LAST - timedelta(days=3), LAST).startswith("<!DOCTYPE")
+
+
+def test_report_is_self_contained_and_small_at_scale(tmp_path):
+    """A day of a million rows with 200 features: the report reads aggregated metrics only,
+    stays under 2 MB and holds no URL."""
+    con = write_store(tmp_path / "big.duckdb", days=30, features=200)
+    html = daily_report(con, "m", LAST)
+    overview = overview_report(con, "m", LAST - timedelta(days=29), LAST)
+    con.close()
+    for page in (html, overview):
+        assert len(page.encode()) < 2_000_000
+        assert not re.search(r"https?://", page)
+        srcs = re.findall(r'src="([^"]*)"', page)
+        assert all(s.startswith("data:image/png;base64,") for s in srcs)
+        hrefs = re.findall(r'href="([^"]*)"', page)
+        assert all(re.fullmatch(r"#\w+|\d{4}-\d\d-\d\d\.html", h) for h in hrefs), hrefs
+        images = _images(page)
+        assert images and all(png.startswith(PNG) for png in images)
+    assert "1e+06" in _section(html, "health")  # the day's volume, from the metrics table
+
+
+def test_metadata_charts_are_small_pngs(store):
+    drift = drift_chart(store, "m", LAST)
+    perf = performance_chart(store, "m", LAST, ["roc_auc", "accuracy"])
+    for png in (drift, perf):
+        assert png.startswith(PNG) and len(png) < 40_000
+    md = markdown_image(drift, "drift")
+    assert md.startswith("![drift](data:image/png;base64,") and md.endswith(")")
+    assert base64.b64decode(md[len("![drift](data:image/png;base64,") : -1]) == drift
+    assert performance_chart(store, "m", LAST, ["nonexistent"]) is None
+
+
+def test_cli_writes_the_report_and_overview(tmp_path):
+    paths = ProjectPaths.at(tmp_path)
+    write_store(paths.database, days=3).close()
+    assert main(["--home", str(tmp_path), "report", "m", str(LAST)]) == 0
+    path = tmp_path / "reports" / "m" / f"{LAST}.html"
+    assert 'id="verdict"' in path.read_text()
+    assert f'href="{LAST}.html"' in (path.parent / "index.html").read_text()
+    assert main(["--home", str(tmp_path), "report", "m", "not-a-day"]) == 2

@@ -17,6 +17,7 @@ from monitoring_pipelines.demo.schedule import Active, EventSpec
 CITIES = ("paris", "lyon", "marseille", "lille", "bordeaux")
 PREP_WEIGHT, PREP_WEIGHT_DRIFTED = 1.0, 2.0
 LYON_BIAS, LYON_EXTRA_NOISE = 9.0, 7.0
+LYON_DETOUR = 1.8
 DISTANCE_FACTOR = 1.6
 
 
@@ -50,11 +51,14 @@ class EtaProcess(Process):
         EventSpec(
             "lyon_roadworks", "degraded_segment", 21, 14, segment=("city", "lyon"),
             details={
-                "mechanism": "road works in Lyon: true delivery times there are longer "
-                "and noisier, which the model cannot see",
+                "mechanism": "road works close Lyon's bridges: the routing engine sends "
+                "couriers round detours, so logged route distances there are longer (visible "
+                "in the inputs), and true delivery times are longer and noisier still, which "
+                "the model cannot see",
+                "route_distance_factor": LYON_DETOUR,
                 "label_bias_minutes": LYON_BIAS,
                 "label_extra_noise_sd_minutes": LYON_EXTRA_NOISE,
-                "affects": "labels",
+                "affects": "labels and distance_km in lyon",
                 "note": "city is also eta's sensitive attribute: fairness by city shows this gap",
             },
         ),
@@ -77,7 +81,9 @@ class EtaProcess(Process):
         vehicle = categorical(rng, n, ("bike", "scooter", "car"), (0.4, 0.4, 0.2))
         weather = categorical(rng, n, ("clear", "rain", "snow"), (0.72, 0.24, 0.04))
         distance = np.clip(rng.lognormal(1.05, 0.55, n), 0.3, 30.0)
-        distance = np.round(distance * np.where(active("suburbs"), DISTANCE_FACTOR, 1.0), 2)
+        distance = distance * np.where(active("suburbs"), DISTANCE_FACTOR, 1.0)
+        lyon = active("lyon_roadworks") & is_in(city, "lyon")
+        distance = np.round(distance * np.where(lyon, LYON_DETOUR, 1.0), 2)
         items = 1 + rng.poisson(1.3, n).astype(np.int64)
         prep = np.round(rng.gamma(4.0, 3.0, n) + 1.2 * items, 1)
         load = rng.poisson(1.5, n).astype(np.int64)
@@ -99,7 +105,6 @@ class EtaProcess(Process):
             - 4.0
             + 2.0 * rng.standard_normal(n)
         )
-        lyon = active("lyon_roadworks") & is_in(city, "lyon")
         minutes = minutes + lyon * (LYON_BIAS + LYON_EXTRA_NOISE * rng.standard_normal(n))
         minutes = np.round(np.maximum(minutes, 3.0), 1)
         inputs = pd.DataFrame(

@@ -1,0 +1,1 @@
+"""Dagster definitions: performance per configured segment and the worst-slice search."""

@@ -1,0 +1,1 @@
+"""Segment performance and the automatic worst-slice search (no Dagster import)."""

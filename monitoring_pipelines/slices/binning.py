@@ -1,0 +1,79 @@
+"""How rows are cut into slices: numeric columns into bins at reference quantiles (fitted
+once, so a slice means the same rows' region on every day), others by their value.
+
+Slice labels are strings: ``[3.2,5.1)`` (lowest bin ``(-inf,3.2)``, highest ``[9.8,inf)``),
+a category's value, or ``<missing>`` for nulls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from monitoring_pipelines.config import ModelConfig
+from monitoring_pipelines.slices.loss import slicing_columns
+from monitoring_pipelines.store.sql import qi, reference_table
+
+MISSING = "<missing>"
+
+
+@dataclass(frozen=True)
+class Binning:
+    """Slicing columns in canonical order and the inner bin edges of the numeric ones."""
+
+    columns: tuple[str, ...]
+    edges: dict[str, tuple[float, ...]]
+
+    def labels(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """One string label per row and slicing column (columns absent from ``frame`` are
+        left out)."""
+        out = {}
+        for col in self.columns:
+            if col not in frame:
+                continue
+            if col in self.edges:
+                out[col] = bin_labels(pd.to_numeric(frame[col], errors="coerce"), self.edges[col])
+            else:
+                values = frame[col].astype("string")
+                out[col] = values.fillna(MISSING).astype(object)
+        return pd.DataFrame(out, index=frame.index)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def bin_labels(values: pd.Series, edges: tuple[float, ...]) -> np.ndarray:
+    """Interval labels of ``values`` for bins closed on the left at ``edges``."""
+    names = [
+        f"[{_fmt(lo)},{_fmt(hi)})"
+        for lo, hi in zip((-np.inf, *edges), (*edges, np.inf), strict=True)
+    ]
+    names = [n.replace("[-inf", "(-inf") for n in names]
+    x = values.to_numpy(float)
+    index = np.searchsorted(np.asarray(edges, float), x, side="right")
+    labels = np.asarray(names, dtype=object)[index]
+    labels[np.isnan(x)] = MISSING
+    return labels
+
+
+def fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:
+    """Bin edges at the reference's quantiles 1/b .. (b-1)/b (observed values) of each
+    numeric feature (b = ``slices.numeric_bins``; repeated edges merged), in DuckDB."""
+    columns = slicing_columns(cfg)
+    table = reference_table(cfg.name)
+    have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    b = cfg.slices.numeric_bins
+    qs = [i / b for i in range(1, b)]
+    edges = {}
+    for col in cfg.features.numeric:
+        if col not in have:
+            continue
+        (got,) = con.execute(
+            f"SELECT quantile_disc(TRY_CAST({qi(col)} AS DOUBLE), ?) FROM {table}", [qs]
+        ).fetchone()
+        edges[col] = tuple(sorted({float(e) for e in (got or []) if e is not None}))
+    return Binning(tuple(columns), edges)

@@ -1,0 +1,109 @@
+"""Segment performance and worst slices through Dagster on a tiny home."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import dagster as dg
+import numpy as np
+import yaml
+
+from monitoring_pipelines import constants as k
+from monitoring_pipelines.config import ModelConfig
+from monitoring_pipelines.defs.partitions import model_day_key
+from monitoring_pipelines.defs.resources import MonitoringResource
+from monitoring_pipelines.defs.slices.assets import segment_performance_asset, worst_slices
+from monitoring_pipelines.ingest.predictions import ingest_predictions
+from monitoring_pipelines.ingest.reference import load_reference
+from monitoring_pipelines.performance.data import reference_rows
+from monitoring_pipelines.performance.estimator import fit_estimator, save_estimator
+from monitoring_pipelines.store.connection import connect, transaction
+from tests.conftest import TOY_CONFIG, toy_frame, write_day, write_toy_reference
+
+DAY = date(2026, 3, 1)
+CONFIG = {**TOY_CONFIG, "slices": {"min_support": 20, "window_days": 2, "alert_gap": 0.3}}
+
+
+def _family(home, family):
+    con = connect(home.database, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT metric, subject, value, status FROM metrics WHERE model = 'toy' AND day = ? "
+            "AND family = ?",
+            [DAY, family],
+        ).fetchall()
+    finally:
+        con.close()
+    return {(m, s): (v, st) for m, s, v, st in rows}
+
+
+def _store(home) -> MonitoringResource:
+    """Two days of toy logs ingested, the reference loaded and the estimator fitted (the
+    upstream assets' work, done directly). Red rows get uncertain scores (near 0.5), where
+    CBPE expects many errors."""
+    (home.config_dir / "toy.yaml").write_text(yaml.safe_dump(CONFIG))
+    cfg = ModelConfig.model_validate(CONFIG)
+    write_toy_reference(home)
+    monitoring = MonitoringResource.from_paths(home)
+    with monitoring.connect() as con:
+        load_reference(con, cfg, home.home / "reference" / "toy.parquet")
+        for i, d in enumerate((DAY - timedelta(days=1), DAY)):
+            frame = toy_frame(d, n=300, seed=i)
+            red = (frame["color"] == "red").to_numpy()
+            rng = np.random.default_rng(i)
+            frame.loc[red, "score"] = 0.45 + 0.1 * rng.uniform(size=red.sum())
+            frame["prediction"] = (frame["score"] > 0.5).astype(int)
+            write_day(home, d, frame)
+            ingest_predictions(con, cfg, home.resolve(cfg.logs.path), home.quarantine_dir, d)
+        with transaction(con):
+            save_estimator(con, fit_estimator(cfg, reference_rows(con, cfg)))
+    return monitoring
+
+
+def test_both_assets_materialize_and_write_their_families(home):
+    monitoring = _store(home)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(k.MODEL_DIM, ["toy"])
+    result = dg.materialize(
+        [segment_performance_asset, worst_slices],
+        partition_key=model_day_key("toy", DAY),
+        resources={"monitoring": monitoring},
+        instance=instance,
+    )
+    assert result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {k.SEGMENT_PERFORMANCE, k.WORST_SLICES}
+
+    segment = _family(home, "segment")
+    assert segment[("loss_realized", "")][0] == 0.0  # no labels: CBPE's expected error
+    assert {s for _, s in segment} >= {"color=red", "color=green", "color=blue"}
+    red = (toy_frame(DAY, n=300, seed=1)["color"] == "red").sum()
+    assert segment[("rows", "color=red")][0] == red
+    assert segment[("gap", "color=red")][1] == "alert"
+
+    slices = _family(home, "slices")
+    ranked = {s: v for (m, s), (v, _) in slices.items() if m == "rank"}
+    assert sorted(ranked.values()) == list(range(1, len(ranked) + 1))
+    top = next(s for s, r in ranked.items() if r == 1)
+    assert top == "color=red" and slices[("gap", top)][1] == "alert"
+    assert slices[("significant_slices", "")][0] >= 1
+    assert _family(home, "slices_window")[("rows", "")][0] == 600  # both days
+
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    seg = checks["check_segment_performance"]
+    assert not seg.passed and seg.metadata["segment"].value == "color=red"
+    assert seg.metadata["threshold_excess_gap"].value == 0.3  # the configured alert_gap
+    assert seg.metadata["excess_relative_gap"].value >= 0.3
+    assert abs(seg.metadata["reference_relative_gap"].value) < 0.1  # red is usual on reference
+    assert not checks["check_worst_slices"].passed
+    meta = result.asset_materializations_for_node(worst_slices.op.name)[0].metadata
+    assert "color=red" in meta["top_slices"].value and meta["loss_source"].value == "estimated"
+
+    # a re-run replaces the day's rows instead of adding to them
+    dg.materialize(
+        [worst_slices],
+        partition_key=model_day_key("toy", DAY),
+        resources={"monitoring": monitoring},
+        instance=instance,
+    )
+    assert _family(home, "slices") == slices

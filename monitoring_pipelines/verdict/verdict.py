@@ -6,8 +6,8 @@ is 2 x the status (2 alert, 1 warn), plus 1 when its kind can make the day criti
 
 - drift: a feature's importance-weighted drift (``weighted_drift``, effect x importance share),
   so a drifted feature the model relies on ranks above one it ignores;
-- segment: the slice's contribution to the day's performance change (share of rows x gap)
-  where the segment layer wrote ``contribution``, else its gap;
+- segment: the segment's or slice's contribution to the day's performance change: its share
+  of the rows x its relative gap (its mean loss over the whole's, minus 1);
 - performance / estimated performance: the relative distance past the band;
 - anything else: 0.5.
 
@@ -90,6 +90,33 @@ def _fmt(x) -> str:
     return "" if x is None or pd.isna(x) else f"{x:.4g}"
 
 
+def _num(x) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)
+
+
+def _contribution(family: str, subject: str, lookup: dict) -> float:
+    """A segment's contribution to the day's loss change: its share of the rows times its
+    relative gap (segment mean loss / whole - 1). The whole's rows: the family's headline
+    ``rows``, else the rows of the segment column's values together."""
+    gap = _num(lookup.get((family, "relative_gap", subject)))
+    rows = _num(lookup.get((family, "rows", subject))) or _num(
+        lookup.get((family, "support", subject))
+    )
+    if gap is None:
+        return 0.5
+    total = _num(lookup.get((family, "rows", "")))
+    if total is None:
+        column = subject.split("=", 1)[0] + "="
+        total = sum(
+            v for (f, m, s), v in lookup.items()
+            if f == family and m == "rows" and s.startswith(column) and "&" not in s
+            and _num(v) is not None
+        )  # fmt: skip
+    if not rows or not total:
+        return abs(gap)
+    return abs(gap) * rows / total
+
+
 def _magnitude(kind: str, row, lookup: dict) -> float:
     value, lower, upper = row.value, row.lower, row.upper
     if kind == "drift" and row.subject:
@@ -97,10 +124,7 @@ def _magnitude(kind: str, row, lookup: dict) -> float:
         if w is not None and not pd.isna(w):
             return float(w)
     if kind == "segment" and row.subject:
-        for name in ("contribution", "gap"):
-            w = lookup.get((row.family, name, row.subject))
-            if w is not None and not pd.isna(w):
-                return abs(float(w))
+        return _contribution(row.family, row.subject, lookup)
     if kind in ("performance", "estimated_performance") and value is not None:
         for bound in (lower, upper):
             if bound is not None and not pd.isna(bound) and bound != 0 and not pd.isna(value):
@@ -130,9 +154,7 @@ def judge(rows: pd.DataFrame, settings: VerdictSettings) -> Verdict:
         if key not in best or cause.weight > best[key].weight:
             best[key] = cause
     order = {k: i for i, k in enumerate(KIND_ORDER)}
-    causes = sorted(
-        best.values(), key=lambda c: (-c.weight, order.get(c.kind, len(order)), c.name)
-    )
+    causes = sorted(best.values(), key=lambda c: (-c.weight, order.get(c.kind, len(order)), c.name))
     critical = any(c.status == "alert" and c.kind in settings.critical_kinds for c in causes)
     level = "critical" if critical else ("warning" if causes else "ok")
     return Verdict(level, causes[: settings.top_causes])

@@ -49,14 +49,20 @@ def test_drifted_features_rank_by_importance_weighted_drift():
 
 def test_segments_rank_by_contribution_and_kinds_decide_the_level():
     rows = [
-        ("segment", "mae", "city=lyon", 9.0, None, 5.0, "alert"),
-        ("segment", "contribution", "city=lyon", 0.30, None, None, "ok"),
-        ("segment", "mae", "city=paris", 6.0, None, 5.0, "alert"),
-        ("segment", "contribution", "city=paris", 0.10, None, None, "ok"),
+        # lyon: 20 % of rows, 1.5x the whole's loss; paris: 60 % of rows, 1.1x
+        ("segment", "gap", "city=lyon", 9.0, None, 5.0, "alert"),
+        ("segment", "relative_gap", "city=lyon", 0.5, None, None, "ok"),
+        ("segment", "rows", "city=lyon", 200, None, None, "ok"),
+        ("segment", "gap", "city=paris", 6.0, None, 5.0, "alert"),
+        ("segment", "relative_gap", "city=paris", 0.1, None, None, "ok"),
+        ("segment", "rows", "city=paris", 600, None, None, "ok"),
+        ("segment", "rows", "city=nice", 200, None, None, "ok"),
         ("review", "queue_rate", "", 1.4, None, 1.0, "alert"),
     ]
     v = judge(frame(rows), VerdictSettings())
     assert [c.subject for c in v.causes][:2] == ["segment:city=lyon", "segment:city=paris"]
+    # contribution = share of rows x relative gap: 0.2 x 0.5 and 0.6 x 0.1
+    assert v.causes[0].weight == 5.1 and abs(v.causes[1].weight - 5.06) < 1e-9
     assert v.level == "critical"
     # review alerts alone are not critical by default (not in critical_kinds)
     only_review = judge(frame(rows[-1:]), VerdictSettings())
@@ -92,9 +98,7 @@ def test_a_five_day_breach_gives_one_alert_and_one_resolution(tmp_path):
     assert events[1].opened_day == start + timedelta(days=1)
     # another model's breach is its own episode
     with transaction(con):
-        assert [e.event for e in update_episodes(con, "other", start, {"drift": "x"})] == [
-            "opened"
-        ]
+        assert [e.event for e in update_episodes(con, "other", start, {"drift": "x"})] == ["opened"]
 
 
 class _Hook(http.server.BaseHTTPRequestHandler):

@@ -3,7 +3,9 @@
 Ground truth is a logistic function of tenure, price, support calls, usage, inactivity,
 discount, payment method and region (with a tenure x support-calls interaction). Gender and
 age band are logged but are not model inputs, and do not drive churn, except during the
-fairness-gap event.
+fairness-gap event. ``review_control`` marks the review control group: a random
+:data:`CONTROL_SHARE` of customers whose retention decision people take whatever the model
+said (drawn from a child generator, so the other columns are unchanged by it).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ AGE_BANDS = ("18-25", "26-40", "41-60", "61+")
 PRICE_SHIFT = 12.0
 CALLS_FACTOR = 1.6
 YOUNG_EXTRA_LOGIT = 1.4
+CONTROL_SHARE = 0.02  # as review.control_share in config/models/churn.yaml
 
 
 class ChurnProcess(Process):
@@ -42,6 +45,7 @@ class ChurnProcess(Process):
     columns = (
         "tenure_months", "monthly_charges", "support_calls", "usage_gb", "days_since_login",
         "discount_pct", "plan", "region", "payment_method", "gender", "age_band",
+        "review_control",
     )  # fmt: skip
     weekday_volume = (1.0, 1.0, 1.0, 1.0, 1.0, 0.92, 0.92)
     hour_profile = (1, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 3, 2, 2, 1)
@@ -134,6 +138,7 @@ class ChurnProcess(Process):
         )
         logit = logit + YOUNG_EXTRA_LOGIT * (active("young_churn") & is_in(age_band, "18-25"))
         churned = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
+        control = rng.spawn(1)[0].random(n) < CONTROL_SHARE  # leaves rng's own stream as it was
         inputs = pd.DataFrame(
             {
                 "tenure_months": tenure,
@@ -147,6 +152,7 @@ class ChurnProcess(Process):
                 "payment_method": payment,
                 "gender": gender,
                 "age_band": age_band,
+                "review_control": control,
             }
         )
         return inputs, churned

@@ -211,7 +211,8 @@ def _serve(
 def logged_columns(cfg: ModelConfig, process: Process) -> list[str]:
     """Features, segments and sensitive attributes of the config, checked against the demo:
     each must be one the process generates, and the columns its events touch must be there."""
-    wanted = list(dict.fromkeys([*cfg.features.all, *cfg.segments, *cfg.sensitive]))
+    extra = [cfg.review.control_column] if cfg.review.control_column else []
+    wanted = list(dict.fromkeys([*cfg.features.all, *cfg.segments, *cfg.sensitive, *extra]))
     unknown = [c for c in wanted if c not in process.columns]
     needed = {f for e in process.events for f in e.features}
     needed |= {(e.segment or e.group)[0] for e in process.events if e.segment or e.group}

@@ -95,7 +95,10 @@ def from_frame(
     columns by their own names)."""
     attributes = attributes or {a: a for a in cfg.sensitive if a in frame}
     labelled = frame[label].notna().to_numpy()
-    rows = to_rows(cfg, frame, label)
+    # decisions only: the scores are not read (and not selected)
+    outputs_only = cfg.columns.model_copy(update={"class_scores": {}, "score": None})
+    decisions = cfg.model_copy(update={"columns": outputs_only, "classes": cfg.class_values})
+    rows = to_rows(decisions, frame, label)
     y = np.asarray(rows.y, dtype=float)
     if cfg.task is Task.regression:
         y = np.where(labelled, y, np.nan)

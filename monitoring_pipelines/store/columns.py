@@ -49,6 +49,8 @@ def expected_columns(cfg: ModelConfig) -> dict[str, str]:
         cols[f] = "VARCHAR"
     for f in [*cfg.segments, *cfg.sensitive]:
         cols.setdefault(f, "VARCHAR")
+    if cfg.review.control_column:
+        cols.setdefault(cfg.review.control_column, "BOOLEAN")
     return cols
 
 

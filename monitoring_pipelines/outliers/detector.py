@@ -1,0 +1,118 @@
+"""What is fitted once per model on its reference: the encoder, the detectors and each
+detector's threshold (a reference percentile of its score), kept in the store between runs."""
+
+from __future__ import annotations
+
+import math
+import pickle
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from monitoring_pipelines.config import ModelConfig
+from monitoring_pipelines.config.outliers import OutlierBackend, OutlierDetectorName
+from monitoring_pipelines.outliers.backends import Detector, make_detector
+from monitoring_pipelines.outliers.encoding import Encoder
+from monitoring_pipelines.store.sql import qi, reference_table
+
+TABLE = "outlier_detectors"
+
+
+@dataclass
+class OutlierDetector:
+    """A model's fitted outlier state.
+
+    ``thresholds``: detector -> score above which a row is an outlier; ``expected_rates``:
+    detector -> share of reference rows above it, plus ``any`` for rows above any detector's
+    (the rate a reference-like day should show).
+    """
+
+    model: str
+    backend: str
+    reference_rows: int
+    encoder: Encoder
+    detectors: dict[str, Detector] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    expected_rates: dict[str, float] = field(default_factory=dict)
+    reference_scores: dict[str, np.ndarray] = field(default_factory=dict)  # sorted
+
+    def scores(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Each detector's score of the encoded rows ``X``."""
+        return {name: d.score(X) for name, d in self.detectors.items()}
+
+    def rank(self, scores: dict[str, np.ndarray]) -> np.ndarray:
+        """One outlier score per row comparable across detectors and backends: the highest
+        share of reference rows a detector scores at or below the row (0..1)."""
+        ranks = []
+        for d, s in scores.items():
+            ref = self.reference_scores[d]
+            ranks.append(np.searchsorted(ref, s, side="right") / len(ref))
+        return np.max(ranks, axis=0)
+
+
+def reference_features(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> pd.DataFrame:
+    """The reference's feature columns (rows where the model gave an output)."""
+    cols = ", ".join(qi(f) for f in cfg.features.all)
+    return con.execute(
+        f"SELECT {cols} FROM {reference_table(cfg.name)} "
+        f"WHERE {qi(cfg.columns.prediction)} IS NOT NULL"
+    ).df()
+
+
+def fit_detector(cfg: ModelConfig, reference: pd.DataFrame) -> OutlierDetector:
+    """Fit the encoder and every configured detector on (a sample of) the reference, and set
+    each threshold at the configured percentile of its reference scores."""
+    s = cfg.outliers
+    needed = math.ceil(100 / (100 - s.percentile))  # for one row above the percentile
+    if len(reference) < needed:
+        raise ValueError(
+            f"{cfg.name}: {len(reference)} reference rows, too few for a {s.percentile}th "
+            f"percentile threshold (at least {needed})"
+        )
+    if len(reference) > s.max_reference_rows:
+        reference = reference.sample(s.max_reference_rows, random_state=s.seed)
+    encoder = Encoder.fit(
+        reference, cfg.features.numeric, cfg.features.categorical, s.max_categories
+    )
+    X = encoder.transform(reference)
+    state = OutlierDetector(cfg.name, OutlierBackend(s.backend).value, len(reference), encoder)
+    flagged = np.zeros(len(X), dtype=bool)
+    for name in map(OutlierDetectorName, s.detectors):
+        detector = make_detector(name, s.backend, s.n_estimators, s.seed)
+        detector.fit(X)
+        scores = detector.score(X)
+        threshold = float(np.percentile(scores, s.percentile))
+        state.detectors[name.value] = detector
+        state.thresholds[name.value] = threshold
+        state.expected_rates[name.value] = float(np.mean(scores > threshold))
+        state.reference_scores[name.value] = np.sort(scores)
+        flagged |= scores > threshold
+    state.expected_rates["any"] = float(flagged.mean()) if len(X) else 0.0
+    return state
+
+
+def save_detector(con: duckdb.DuckDBPyConnection, state: OutlierDetector) -> None:
+    """Replace the model's stored detector (call inside a transaction)."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (model VARCHAR PRIMARY KEY, backend VARCHAR, "
+        "fitted_at TIMESTAMP, state BLOB)"
+    )
+    con.execute(f"DELETE FROM {TABLE} WHERE model = ?", [state.model])
+    con.execute(
+        f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?)",
+        [state.model, state.backend, datetime.now(), pickle.dumps(state)],
+    )
+
+
+def load_detector(con: duckdb.DuckDBPyConnection, model: str) -> OutlierDetector | None:
+    """The model's stored detector, or None when none was fitted yet."""
+    ((exists,),) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [TABLE]
+    ).fetchall()
+    if not exists:
+        return None
+    rows = con.execute(f"SELECT state FROM {TABLE} WHERE model = ?", [model]).fetchall()
+    return pickle.loads(rows[0][0]) if rows else None

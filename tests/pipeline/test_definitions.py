@@ -39,9 +39,21 @@ def test_assets_have_groups_kinds_descriptions_and_writers_the_duckdb_pool(demo_
         k.SERVICE_HEALTH,
         k.FEATURE_PROFILE,
         k.REFERENCE_DATA,
+        k.FEATURE_DRIFT,
+        k.ESTIMATED_PERFORMANCE,
+        k.REALIZED_PERFORMANCE,
+        k.SEGMENT_PERFORMANCE,
+        k.WORST_SLICES,
+        k.FAIRNESS,
+        k.OUTLIER_DETECTOR,
+        k.OUTLIERS,
+        k.REVIEW_QUEUE,
+        k.MODEL_HEALTH,
+        k.DAILY_REPORT,
+        k.MODEL_REGISTRY,
     } <= keys
     for spec in defs.resolve_all_asset_specs():
-        assert spec.group_name in [k.GROUP_REFERENCE, *k.DAILY_GROUPS], spec.key
+        assert spec.group_name in [k.GROUP_REFERENCE, k.GROUP_RETRAINING, *k.DAILY_GROUPS], spec.key
         assert spec.description and len(spec.description) > 40, spec.key
         assert "duckdb" in spec.kinds, spec.key
     for node in graph.asset_nodes:
@@ -53,6 +65,18 @@ def test_assets_have_groups_kinds_descriptions_and_writers_the_duckdb_pool(demo_
         "check_volume",
         "check_freshness",
         "check_schema_unchanged",
+        "check_feature_drift",
+        "check_estimated_performance",
+        "check_realized_performance",
+        "check_segment_performance",
+        "check_worst_slices",
+        "check_fairness",
+        "check_outlier_rate",
+        "check_review_capacity",
+        "check_model_health",
     } <= check_names
+    sensors = {s.name for s in defs.sensors}
+    assert {"retraining_sensor", "alert_on_run_failure", "late_labels_sensor"} <= sensors
+    assert defs.resolve_job_def(k.RETRAIN_JOB).partitions_def is not None
     blocking = {c.name for c in graph.asset_check_keys if graph.get_check_spec(c).blocking}
     assert blocking == {"check_critical_expectations"}

@@ -30,6 +30,7 @@ TYPE_LISTS: dict[str, list[str]] = {
     "DOUBLE": ["float64", "float32", "int64", "int32", "int16", "int8", "float", "int"],
     "VARCHAR": ["str", "string"],
     "TIMESTAMP": ["datetime64[ns]", "datetime64[us]", "datetime64[ms]", "datetime64[s]"],
+    "BOOLEAN": ["bool", "boolean"],
 }
 
 
@@ -175,8 +176,8 @@ def column_checks(
         if ref is not None and (prof := P.numeric_profile(ref)) is not None:
             out += numeric_checks(col, prof, critical=False, what="reference")
         return out
-    if role is not None:  # model version, error: schema only
-        return []
+    if role is not None or col == cfg.review.control_column:
+        return []  # model version, error, the review control flag: schema only
     # features, segments, sensitive attributes: only features can stop the day
     feature = col in cfg.features.all
     out = null_checks(

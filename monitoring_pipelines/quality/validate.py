@@ -23,6 +23,7 @@ from great_expectations.data_context.types.base import (
     ProgressBarsConfig,
 )
 
+from monitoring_pipelines.quality.fastpath import screen
 from monitoring_pipelines.quality.report import (
     SEVERITIES,
     ExpectationOutcome,
@@ -153,6 +154,16 @@ def _outcome(raw: dict[str, Any], severity: str, result: Any) -> ExpectationOutc
     )
 
 
+class _Passed:
+    """A clean pass found by the screen, shaped like the GX result it stands for."""
+
+    success = True
+    exception_info = None
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.result = result
+
+
 def day_parameters(day: date) -> dict[str, datetime]:
     """Suite parameters of a partition day: ``day_start`` (00:00) and ``day_end`` (next 00:00)."""
     start = datetime(day.year, day.month, day.day)
@@ -166,6 +177,7 @@ def validate_day(
     day: date,
     result_format: str = DEFAULT_RESULT_FORMAT,
     parameters: dict[str, Any] | None = None,
+    screened: bool = True,
 ) -> QualityReport:
     """Validate one day's stored predictions ``frame`` against ``suite``.
 
@@ -173,6 +185,11 @@ def validate_day(
     overrides others. A column the suite expects but the frame lacks, or an empty frame, gives
     failed (or vacuously passed) expectations, never an exception. Severity per expectation is
     GX's ``severity`` field (``meta.severity`` when a hand-written suite omits the field).
+
+    With ``screened`` (the default), expectations that certainly pass with no unexpected value
+    are checked with vectorised pandas (:mod:`monitoring_pipelines.quality.fastpath`) and only
+    the others go through GX: the same outcomes, at a fraction of the time. ``screened=False``
+    sends every expectation through GX.
 
     Returns a :class:`QualityReport` with one outcome per suite expectation, in suite order.
     """
@@ -188,22 +205,25 @@ def validate_day(
         gx_id = str(uuid.uuid4())
         by_id[gx_id] = i
         data["expectations"][i] = {**raw, "id": gx_id, "severity": severities[-1]}
-    gx_suite = gx.ExpectationSuite(**data)
     params = {**day_parameters(day), **(parameters or {})}
-    batch_definition = _batch_definition()
     df = _normalize(frame, _columns_used(raws))
     start = time.perf_counter()
-    with _LOCK:
-        batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
-        result = batch.validate(
-            gx_suite, result_format=result_format, expectation_parameters=params
-        )
+    passed = screen(df, raws, params, result_format) if screened else {}
+    results: list[Any] = [_Passed(passed[i]) if i in passed else None for i in range(len(raws))]
+    data["expectations"] = [e for i, e in enumerate(data["expectations"]) if i not in passed]
+    if data["expectations"]:
+        gx_suite = gx.ExpectationSuite(**data)
+        batch_definition = _batch_definition()
+        with _LOCK:
+            batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
+            result = batch.validate(
+                gx_suite, result_format=result_format, expectation_parameters=params
+            )
+        for r in result.results:
+            idx = by_id.get(str(r.expectation_config.id))
+            if idx is not None:
+                results[idx] = r
     elapsed = time.perf_counter() - start
-    results: list[Any] = [None] * len(raws)
-    for r in result.results:
-        idx = by_id.get(str(r.expectation_config.id))
-        if idx is not None:
-            results[idx] = r
     outcomes = tuple(
         _outcome(raw, sev, res) for raw, sev, res in zip(raws, severities, results, strict=True)
     )

@@ -26,6 +26,13 @@ MODEL_TAG, DAY_TAG, BREACH_TAG = "monitoring/model", "monitoring/day", "monitori
 BATCH = 1000
 
 
+def parse_model_day(key: str) -> tuple[str, str]:
+    """(model, day) of a day x model partition key string, without loading the dynamic
+    partitions (a sensor ticked outside the daemon has no partition loading context)."""
+    parts = dict(zip(MODEL_DAYS.partition_dimension_names, key.split("|"), strict=True))
+    return parts[k.MODEL_DIM], parts[k.DAY_DIM]
+
+
 def retrain_request(model: str, day: str, breach: str, trigger: str) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=f"retrain:{model}:{day}:{breach}",
@@ -81,8 +88,7 @@ def retraining_sensor(
         breach = breach_md.value if breach_md is not None else ""
         if not breach:
             continue
-        keys = MODEL_DAYS.get_partition_key_from_str(str(mat.partition))
-        model, day = keys.keys_by_dimension[k.MODEL_DIM], keys.keys_by_dimension[k.DAY_DIM]
+        model, day = parse_model_day(str(mat.partition))
         try:
             cfg = monitoring.model(model)
         except Exception as e:  # a model whose config went away: skip, do not lose the tick

@@ -1,0 +1,369 @@
+"""Benchmark runner: ``python -m bench.run --analysis-rows N [--quick]``.
+
+Generates workload W1 (scaled to N analysis rows) as a monitoring home under bench/out/, then
+measures, each in its own process under ``/usr/bin/time`` (wall, CPU, peak RSS):
+
+- floor: DuckDB SQL only (histograms, PSI, JS per feature per day; confusion counts per day);
+- pipeline: every daily asset through Dagster in-process (ephemeral instance), seconds per
+  asset group from the run's event log;
+- cli: ``monitoring-pipelines run`` for the days (SQLite Dagster instance, as users run it);
+- new_day: the CLI for the last day alone (a new day end to end);
+- peers (``BENCH_PEERS=1``): NannyML and Evidently from bench/.venv-<tool>.
+
+Prints a table with ratios and writes bench/RESULTS.md (figures of every size run so far).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.workload import Workload, generate
+
+BENCH = Path(__file__).parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+PY = sys.executable
+DRIFT_PERF_GROUPS = ("drift", "performance")
+NOTES = "<!-- notes: kept when the tables above are regenerated -->"
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = next(
+            int(x.split()[1]) / 1024**2
+            for x in Path("/proc/meminfo").read_text().splitlines()
+            if x.startswith("MemTotal")
+        )
+    except (OSError, StopIteration):
+        mem = 0.0
+    return {
+        "cores": os.cpu_count(),
+        "ram_gb": round(mem, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "load_before": os.getloadavg()[0],
+    }
+
+
+def collected(name: str, out: Path) -> dict:
+    """A measurement's figures from the files a finished run left (``--collect``)."""
+    res: dict = {"name": name, "rc": 0}
+    log = out.with_suffix(".log")
+    if log.exists():
+        res.update({k: v for k, v in json.loads(log.read_text()).items() if v is not None})
+    if out.exists():
+        res.update(json.loads(out.read_text()))
+    tfile = out.with_suffix(".time")
+    if tfile.exists() and len(tfile.read_text().split()) >= 4:
+        e, u, s, m = tfile.read_text().split()[-4:]
+        res.update(
+            process_wall=float(e), cpu_seconds=float(u) + float(s), process_peak_mb=int(m) / 1024
+        )
+    return res
+
+
+def timed(name: str, cmd: list[str], out: Path, timeout: float, env: dict | None = None) -> dict:
+    """Run ``cmd`` under /usr/bin/time; its JSON (if it wrote ``out``) plus wall/CPU/RSS."""
+    tfile = out.with_suffix(".time")
+    full = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(tfile), *cmd]
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            full,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        rc, tail = proc.returncode, (proc.stdout + proc.stderr)[-1500:]
+    except subprocess.TimeoutExpired:
+        rc, tail = None, f"timed out after {timeout:.0f} s"
+    wall = time.perf_counter() - t0
+    res: dict = {"name": name, "rc": rc, "load_avg_1m": [load0, os.getloadavg()[0]]}
+    if out.exists():
+        res.update(json.loads(out.read_text()))
+    if rc is not None and tfile.exists():
+        e, u, s, m = tfile.read_text().split()[-4:]
+        res.update(
+            process_wall=float(e), cpu_seconds=float(u) + float(s), process_peak_mb=int(m) / 1024
+        )
+    else:
+        res.update(process_wall=wall)
+    if rc not in (0, 3):
+        res["error"] = tail
+    out.with_suffix(".log").write_text(json.dumps({"rc": rc, "error": res.get("error")}))
+    return res
+
+
+def fresh_store(home: Path) -> None:
+    """Forget the pipeline's state (store, suite, Dagster instance) so each run does it all."""
+    (home / "data" / "monitoring.duckdb").unlink(missing_ok=True)
+    (home / "data" / "monitoring.duckdb.wal").unlink(missing_ok=True)
+    for suite in (home / "expectations").glob("*.json"):
+        suite.unlink()
+    shutil.rmtree(home / ".dagster", ignore_errors=True)
+    shutil.rmtree(home / "data" / "quarantine", ignore_errors=True)
+
+
+def set_outlier_backend(home: Path, model: str, backend: str | None) -> str:
+    """Write ``outliers.backend`` into the model config (None: the project's default)."""
+    import yaml
+
+    path = home / "config" / "models" / f"{model}.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    if backend:
+        cfg["outliers"] = {**cfg.get("outliers", {}), "backend": backend}
+    else:
+        cfg.pop("outliers", None)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return backend or "default"
+
+
+def cli_env(home: Path) -> dict:
+    dh = home / ".dagster"
+    dh.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "dagster.yaml", dh / "dagster.yaml")
+    return {"DAGSTER_HOME": str(dh), "MONITORING_HOME": str(home)}
+
+
+def run_all(args: argparse.Namespace) -> dict:
+    rows = args.analysis_rows
+    ref_rows = args.reference_rows or (rows if args.quick else 1_000_000)
+    home = OUT / f"w1-{rows}"
+    info = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "analysis_rows": rows,
+        "reference_rows": ref_rows,
+        "quick": args.quick,
+    }
+    wl = Workload.load(home) if (home / "workload.json").exists() else None
+    if args.regenerate or wl is None or (wl.analysis_rows, wl.reference_rows) != (rows, ref_rows):
+        wl = generate(home, analysis_rows=rows, reference_rows=ref_rows)
+    info["generate_seconds"] = wl.seconds
+    info["outlier_backend"] = set_outlier_backend(home, wl.model, args.outlier_backend)
+    tag = f"{rows}"
+    prev = OUT / f"results-{tag}.json"
+    res: dict[str, dict] = json.loads(prev.read_text())["results"] if prev.exists() else {}
+    only = set(args.only.split(",")) if args.only else None
+
+    def want(name: str) -> bool:
+        return only is None or name in only
+
+    say = print if not args.silent else (lambda *a, **k: None)
+    say(f"workload {rows:,} analysis / {ref_rows:,} reference rows in {home} ({wl.seconds:.1f} s)")
+
+    if want("floor"):
+        res["floor"] = timed(
+            "floor", [PY, "-m", "bench.tasks", "floor", str(home), str(OUT / f"floor-{tag}.json")],
+            OUT / f"floor-{tag}.json", args.timeout,
+        )  # fmt: skip
+        say(f"floor: {res['floor'].get('seconds', float('nan')):.1f} s")
+    days = args.pipeline_days or (2 if args.quick else 0)
+    if want("pipeline"):
+        fresh_store(home)
+        cmd = [PY, "-m", "bench.tasks", "pipeline", str(home), str(OUT / f"pipeline-{tag}.json")]
+        if days:
+            cmd += ["--days", str(days)]
+        if args.profile:
+            cmd += ["--profile", str(OUT / f"profile-{tag}.txt")]
+        res["pipeline"] = timed("pipeline", cmd, OUT / f"pipeline-{tag}.json", args.timeout)
+        say(f"pipeline: {res['pipeline'].get('wall_seconds', float('nan')):.1f} s")
+    if not args.quick and (want("cli") or want("new_day")):
+        env = cli_env(home)
+        exe = str(Path(PY).parent / "monitoring-pipelines")
+        start = wl.first.isoformat() if not days else None
+        span = ["--start", start or str(wl.last), "--end", str(wl.last)]
+        out = OUT / f"cli-{tag}.json"
+        out.unlink(missing_ok=True)
+        if want("cli"):
+            fresh_store(home)
+            env = cli_env(home)
+            res["cli"] = timed(
+                "cli", [exe, "--home", str(home), "run", *span], out, args.timeout, env
+            )
+            say(f"cli: {res['cli'].get('process_wall', float('nan')):.1f} s")
+        span = ["--start", str(wl.last), "--end", str(wl.last)]
+        out = OUT / f"newday-{tag}.json"
+        if want("new_day"):
+            res["new_day"] = timed(
+                "new_day", [exe, "--home", str(home), "run", *span], out, 600, env
+            )
+            say(f"new day: {res['new_day'].get('process_wall', float('nan')):.1f} s")
+    if os.environ.get("BENCH_PEERS") == "1":
+        for tool in [t for t in ("nannyml", "evidently") if want(t)]:
+            py = BENCH / f".venv-{tool}" / "bin" / "python"
+            if not py.exists():
+                res[tool] = {"name": tool, "error": f"{py} missing: see bench/README.md"}
+                continue
+            out = OUT / f"{tool}-{tag}.json"
+            out.unlink(missing_ok=True)
+            cmd = [str(py), str(BENCH / "peers" / f"{tool}_run.py"), str(home), str(out)]
+            if tool == "evidently" and args.evidently_days:
+                cmd.append(str(args.evidently_days))
+            env = {"NML_DISABLE_USAGE_LOGGING": "1", "DO_NOT_TRACK": "1"}
+            res[tool] = timed(tool, cmd, out, args.peer_timeout, env)
+            say(f"{tool}: {res[tool].get('process_wall', float('nan')):.1f} s")
+    if prev.exists():  # another invocation may have written meanwhile: keep its figures
+        res = {**json.loads(prev.read_text())["results"], **{k: v for k, v in res.items()}}
+    info["results"] = res
+    info["pipeline_days"] = days
+    info["workload_days"] = wl.days
+    (OUT / f"results-{tag}.json").write_text(json.dumps(info, indent=2, default=str))
+    return info
+
+
+def _f(x: float | None, unit: str = "s") -> str:
+    return "–" if x is None else f"{x:,.1f} {unit}"
+
+
+def table(info: dict) -> str:
+    """Markdown table of one size's figures and the ratios to the floor and the peers."""
+    r = info["results"]
+    floor = r.get("floor", {})
+    pipe = r.get("pipeline", {})
+    groups = pipe.get("by_group", {})
+    dp = sum(groups.get(g, 0.0) for g in DRIFT_PERF_GROUPS) or None
+    lines = [
+        "| measured | wall | CPU (user+sys) | peak RSS | notes |",
+        "|---|---|---|---|---|",
+    ]
+
+    def row(name, wall, res, note=""):
+        lines.append(
+            f"| {name} | {_f(wall)} | {_f(res.get('cpu_seconds'))} | "
+            f"{_f(res.get('process_peak_mb'), 'MB')} | {note} |"
+        )
+
+    row("floor: DuckDB SQL (PSI, JS, confusion)", floor.get("seconds"), floor)
+    days = pipe.get("days")
+    row(
+        f"pipeline in-process, {days} days, all assets",
+        pipe.get("wall_seconds"),
+        pipe,
+        f"statuses {pipe.get('statuses')}",
+    )
+    for g, s in sorted(groups.items(), key=lambda x: -x[1]):
+        lines.append(f"| &nbsp;&nbsp;group `{g}` (sum of step times) | {_f(s)} | | | |")
+    if dp:
+        lines.append(f"| &nbsp;&nbsp;drift + performance | {_f(dp)} | | | |")
+    for name in ("cli", "new_day"):
+        if name in r:
+            row(f"`monitoring-pipelines run` ({name})", r[name].get("process_wall"), r[name],
+                r[name].get("error", "")[-200:].replace("\n", " ").replace("|", "/"))  # fmt: skip
+    for tool in ("nannyml", "evidently"):
+        if tool in r:
+            t = r[tool]
+            note = t.get("tool", "")
+            if "error" in t:
+                note += " " + t["error"][-200:].replace("\n", " ").replace("|", "/")
+            row(tool, t.get("process_wall"), t, note)
+    out = "\n".join(lines)
+    ratios = []
+    total_days = info.get("workload_days", 30)
+    scale = total_days / days if days else 1.0
+    how = f" (pipeline extrapolated ×{scale:.0f} from {days} day(s))" if scale != 1 else ""
+    if dp and floor.get("seconds"):
+        ratios.append(
+            f"- drift + performance / floor, wall: {dp * scale / floor['seconds']:.1f}×{how}"
+        )
+    if days:
+        steps = sum(v for g, v in groups.items() if g != "reference")
+        ratios.append(
+            f"- daily steps per day (reference fitting excluded): {steps / days:.1f} s wall"
+        )
+    for tool in ("nannyml", "evidently"):
+        t = r.get(tool, {})
+        if dp and t.get("process_wall") and "error" not in t:
+            tdays = t.get("days", total_days)
+            ours = dp * tdays / days if days else dp
+            ratios.append(
+                f"- {tool} ({tdays} days) wall / our drift + performance on as many days: "
+                f"{t['process_wall'] / ours:.2f}×"
+            )
+    return out + ("\n\n" + "\n".join(ratios) if ratios else "")
+
+
+def write_results() -> Path:
+    """bench/RESULTS.md from every results-*.json in bench/out (one section per size)."""
+    infos = []
+    for f in sorted(OUT.glob("results-*.json")):
+        infos.append(json.loads(f.read_text()))
+    infos.sort(key=lambda i: i["analysis_rows"])
+    parts = ["# Benchmark results\n", "Generated by `python -m bench.run`; see bench/README.md.\n"]
+    for i in infos:
+        m = i["machine"]
+        parts.append(
+            f"## {i['analysis_rows']:,} analysis rows / {i['reference_rows']:,} reference rows"
+            f"{' (quick)' if i['quick'] else ''}\n\n"
+            f"{i['date']} · {m['cores']} cores · {m['ram_gb']} GB RAM · {m['cpu']} · "
+            f"Python {m['python']} · load average before {m['load_before']:.1f} · "
+            f"outlier backend {i.get('outlier_backend', 'default')} · "
+            f"pipeline days {i.get('pipeline_days') or 'all'}\n\n"
+            f"{table(i)}\n"
+        )
+    path = BENCH / "RESULTS.md"
+    notes = ""
+    if path.exists() and NOTES in path.read_text():  # hand-written analysis is kept
+        notes = path.read_text()[path.read_text().index(NOTES) :]
+    path.write_text("\n".join(parts) + ("\n" + notes if notes else ""))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench.run", description=__doc__.splitlines()[0])
+    p.add_argument("--analysis-rows", type=int, default=1_000_000)
+    p.add_argument("--reference-rows", type=int, default=0, help="default 1M (quick: = analysis)")
+    p.add_argument("--quick", action="store_true", help="floor + 2 pipeline days, no CLI")
+    p.add_argument("--pipeline-days", type=int, default=0, help="only the last N days")
+    p.add_argument("--profile", action="store_true", help="pyinstrument profile of the pipeline")
+    p.add_argument("--regenerate", action="store_true")
+    p.add_argument("--timeout", type=float, default=3600)
+    p.add_argument("--peer-timeout", type=float, default=1800)
+    p.add_argument("--silent", action="store_true")
+    p.add_argument("--only", help="comma-separated: floor,pipeline,cli,new_day,nannyml,evidently")
+    p.add_argument(
+        "--outlier-backend", choices=["alibi", "sklearn"], help="default: the project's default"
+    )
+    p.add_argument("--collect", action="store_true", help="rebuild the results from bench/out")
+    p.add_argument("--evidently-days", type=int, default=0, help="only the last N days")
+    args = p.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.collect:
+        tag = str(args.analysis_rows)
+        prev = OUT / f"results-{tag}.json"
+        info = json.loads(prev.read_text()) if prev.exists() else {}
+        res = info.setdefault("results", {})
+        files = {"newday": "new_day"}
+        for f in OUT.glob(f"*-{tag}.time"):
+            stem = f.name.removesuffix(f"-{tag}.time")
+            res[files.get(stem, stem)] = collected(files.get(stem, stem), f.with_suffix(".json"))
+        prev.write_text(json.dumps(info, indent=2, default=str))
+        print(table(info))
+        print(f"\nwrote {write_results()}")
+        return 0
+    info = run_all(args)
+    print()
+    print(table(info))
+    print(f"\nwrote {write_results()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""What the runner measures, each in its own process: ``python -m bench.tasks <task> <home>
+<out.json> [options]``. Each task writes its figures (and its own peak RSS) as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+import warnings
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def task_floor(home: Path, args: argparse.Namespace) -> dict:
+    import pandas as pd
+
+    from bench.floor import run_floor
+    from bench.workload import Workload
+
+    w = Workload.load(home)
+    r = run_floor(str(w.reference_file), w.log_glob, w.labels_glob, w.numeric, w.categorical)
+    drifted = r.drift[r.drift["day"] >= pd.Timestamp(w.drift_from)]
+    top = drifted.groupby("feature")["psi"].mean().sort_values(ascending=False).head(4)
+    return {
+        "seconds": r.seconds,
+        "drift_rows": len(r.drift),
+        "confusion_days": len(r.confusion),
+        "top_psi_in_drift_window": {k: round(float(v), 4) for k, v in top.items()},
+    }
+
+
+def _step_groups(defs) -> dict[str, tuple[str, str]]:
+    """op name -> (asset key, group) for every executable asset of the definitions."""
+    graph = defs.get_repository_def().asset_graph
+    out = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.assets_def.is_executable:
+            out[node.assets_def.node_def.name] = (key.to_user_string(), node.group_name)
+    return out
+
+
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Seconds from STEP_START to STEP_SUCCESS/FAILURE of each step of one run."""
+    import dagster as dg
+
+    types = {
+        dg.DagsterEventType.STEP_START,
+        dg.DagsterEventType.STEP_SUCCESS,
+        dg.DagsterEventType.STEP_FAILURE,
+    }
+    start: dict[str, float] = {}
+    out: dict[str, float] = {}
+    for rec in instance.all_logs(run_id, of_type=types):
+        ev = rec.dagster_event
+        if ev is None or ev.step_key is None:
+            continue
+        if ev.event_type == dg.DagsterEventType.STEP_START:
+            start[ev.step_key] = rec.timestamp
+        elif ev.step_key in start:
+            out[ev.step_key] = rec.timestamp - start[ev.step_key]
+    return out
+
+
+def task_pipeline(home: Path, args: argparse.Namespace) -> dict:
+    """The project's own computation: every daily asset for the days, through Dagster
+    in-process on an ephemeral instance (in-memory event log), per step from the event log."""
+    warnings.filterwarnings("ignore")
+    t_import = time.perf_counter()
+    import dagster as dg
+
+    from bench.workload import Workload
+    from monitoring_pipelines.paths import ProjectPaths
+    from monitoring_pipelines.runner import load_definitions, run_days
+
+    w = Workload.load(home)
+    paths = ProjectPaths.at(home)
+    paths.database.unlink(missing_ok=True)
+    last = w.last
+    first = w.first if not args.days else last - timedelta(days=args.days - 1)
+    import_s = time.perf_counter() - t_import
+    instance = dg.DagsterInstance.ephemeral()
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.005)
+        profiler.start()
+    t0 = time.perf_counter()
+    summary = run_days(paths, [w.model], first, last, instance=instance)
+    wall = time.perf_counter() - t0
+    if profiler is not None:
+        profiler.stop()
+        Path(args.profile).write_text(profiler.output_text(show_all=False, color=False))
+    groups = _step_groups(load_definitions(paths))
+    by_group: dict[str, float] = defaultdict(float)
+    by_asset: dict[str, float] = defaultdict(float)
+    runs = instance.get_run_records()
+    for rec in runs:
+        for step, sec in _step_seconds(instance, rec.dagster_run.run_id).items():
+            key, group = groups.get(step, (step, "?"))
+            by_group[group] += sec
+            by_asset[key] += sec
+    days = [o for o in summary.outcomes if o.day is not None]
+    return {
+        "wall_seconds": wall,
+        "import_seconds": import_s,
+        "days": len(days),
+        "day_seconds": [round(o.seconds, 3) for o in days],
+        "statuses": {s: summary.count(s) for s in ("ok", "blocked", "quarantined", "failed")},
+        "messages": sorted({o.message[:200] for o in days if o.status != "ok"}),
+        "by_group": dict(by_group),
+        "by_asset": dict(by_asset),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def task_quality(home: Path, args: argparse.Namespace) -> dict:
+    """GX validation of one clean and one drifted day of the workload, every expectation
+    through GX (before) and screened (after), BASIC results: wall and CPU seconds."""
+    warnings.filterwarnings("ignore")
+    import duckdb
+
+    from bench.workload import Workload
+    from monitoring_pipelines.config import load_model_config
+    from monitoring_pipelines.quality import suggest_suite, validate_day, warm_up
+
+    w = Workload.load(home)
+    cfg = load_model_config(Path(home) / "config" / "models" / f"{w.model}.yaml")
+    con = duckdb.connect()
+    ref = con.execute("SELECT * FROM read_parquet($f)", {"f": str(w.reference_file)}).df()
+    ref["prediction"] = ref["prediction"].astype(str)
+    suite = suggest_suite(cfg, ref)
+    warm_up()
+    out: dict = {"expectations": len(suite["expectations"])}
+    for name, day in (("clean_day", w.first), ("drifted_day", w.last)):
+        frame = con.execute(
+            "SELECT * REPLACE (CAST(prediction AS VARCHAR) AS prediction), "
+            "CAST($d AS DATE) AS _day FROM read_parquet($f)",
+            {"f": str(w.day_file(day)), "d": day},
+        ).df()
+        for screened in (False, True):
+            t, c = time.perf_counter(), time.process_time()
+            rep = validate_day(frame, suite, day=day, screened=screened)
+            key = f"{name}_{'screened' if screened else 'gx_only'}"
+            out[key] = {
+                "rows": len(frame),
+                "wall": time.perf_counter() - t,
+                "cpu": time.process_time() - c,
+                "failed": len(rep.failures),
+            }
+    return out
+
+
+TASKS = {"floor": task_floor, "pipeline": task_pipeline, "quality": task_quality}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("task", choices=sorted(TASKS))
+    p.add_argument("home", type=Path)
+    p.add_argument("out", type=Path)
+    p.add_argument("--days", type=int, default=0, help="pipeline: only the last N days")
+    p.add_argument("--profile", help="pipeline: write a pyinstrument profile here")
+    args = p.parse_args(argv)
+    result = TASKS[args.task](args.home, args)
+    result.setdefault("peak_rss_mb", peak_rss_mb())
+    args.out.write_text(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

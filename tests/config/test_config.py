@@ -41,9 +41,9 @@ def test_minimal_file_gets_defaults(tmp_path):
         ({"name": "Bad Name"}, "name"),
         ({"featurez": {}}, "featurez"),
         ({"retraining": {"trainer": "not a function"}}, "retraining.trainer"),
-    ({"features": {"numeric": ["Age", "age"]}}, "(top level)"),
-    ({"features": {"numeric": ["_day"]}}, "(top level)"),
-    ({"features": {"numeric": ["SCORE"]}}, "(top level)"),
+        ({"features": {"numeric": ["Age", "age"]}}, "(top level)"),
+        ({"features": {"numeric": ["_day"]}}, "(top level)"),
+        ({"features": {"numeric": ["SCORE"]}}, "(top level)"),
     ],
 )
 def test_invalid_file_names_file_and_field(tmp_path, patch, field):

@@ -109,12 +109,18 @@ def test_trailing_window_pools_the_labelled_days(home, toy):
         write_day(home, d, f)
     for d, name in ((DAYS[0], "w0"), (DAYS[2], "w2")):
         _land_labels(home, d, 1.0, name)
-    assert run_days(home, ["toy"], DAYS[0], DAYS[-1],
-                    instance=dg.DagsterInstance.ephemeral()).exit_code == 0
+    assert (
+        run_days(
+            home, ["toy"], DAYS[0], DAYS[-1], instance=dg.DagsterInstance.ephemeral()
+        ).exit_code
+        == 0
+    )
     con = connect(home.database, read_only=True)
     pooled = con.execute(
         "SELECT g.label, p.prediction, p.score FROM ground_truth__toy g JOIN predictions__toy p "
-        "USING (prediction_id) WHERE g._day BETWEEN ? AND ?", [DAYS[0], DAYS[2]]).df()
+        "USING (prediction_id) WHERE g._day BETWEEN ? AND ?",
+        [DAYS[0], DAYS[2]],
+    ).df()
     con.close()
     window = _family(home, DAYS[2], "performance_window")
     assert window["labelled_rows"][0] == 2 * N and window["coverage"][0] == 2 / 3

@@ -26,24 +26,34 @@ def _event(manifest, model, kind):
 
 
 def _metric(con, model, day, family, metric):
-    row = con.execute("SELECT value, status FROM metrics WHERE model = ? AND day = ? AND "
-                      "family = ? AND metric = ? AND subject = ''",
-                      [model, day, family, metric]).fetchone()
+    row = con.execute(
+        "SELECT value, status FROM metrics WHERE model = ? AND day = ? AND "
+        "family = ? AND metric = ? AND subject = ''",
+        [model, day, family, metric],
+    ).fetchone()
     return row
 
 
 def test_quiet_days_pass_every_expectation(demo):
     paths, manifest = demo
     first = date.fromisoformat(manifest["models"]["churn"]["first_day"])
-    summary = run_days(paths, ["churn", "eta", "intent"], first, first + timedelta(days=2),
-                       instance=dg.DagsterInstance.ephemeral())
+    summary = run_days(
+        paths,
+        ["churn", "eta", "intent"],
+        first,
+        first + timedelta(days=2),
+        instance=dg.DagsterInstance.ephemeral(),
+    )
     assert {o.status for o in summary.outcomes} == {"ok"}, summary.outcomes
     con = connect(paths.database, read_only=True)
-    failed = con.execute("SELECT model, day, expectation_id FROM quality_results "
-                         "WHERE NOT success").fetchall()
+    failed = con.execute(
+        "SELECT model, day, expectation_id FROM quality_results WHERE NOT success"
+    ).fetchall()
     assert failed == []
-    alerts = con.execute("SELECT model, day, family, metric FROM metrics WHERE status <> 'ok' "
-                         "AND family IN ('quality', 'health', 'ingestion')").fetchall()
+    alerts = con.execute(
+        "SELECT model, day, family, metric FROM metrics WHERE status <> 'ok' "
+        "AND family IN ('quality', 'health', 'ingestion')"
+    ).fetchall()
     assert alerts == []
     con.close()
 
@@ -58,8 +68,11 @@ def test_the_broken_upstream_day_is_blocked_and_explained(demo):
     for column in ("monthly_charges", "usage_gb", "discount_pct"):
         assert column in message, message
     con = connect(paths.database, read_only=True)
-    changes = set(con.execute('SELECT "column", change FROM schema_changes WHERE day = ?',
-                              [broken]).fetchall())
+    changes = set(
+        con.execute(
+            'SELECT "column", change FROM schema_changes WHERE day = ?', [broken]
+        ).fetchall()
+    )
     assert changes == {("monthly_charges", "missing"), ("monthly_charge", "new")}
     assert _metric(con, "churn", broken, "quality", "critical_failures")[1] == "alert"
     con.close()

@@ -67,7 +67,8 @@ def test_labels_for_a_day_ten_days_back_recompute_that_day(home, toy):
     # the labelled day, and the days whose trailing performance window (7 days) contains it
     window = [old + timedelta(days=i) for i in range(7)]
     assert [r.partition_key for r in result.run_requests] == [
-        model_day_key("toy", d) for d in window]
+        model_day_key("toy", d) for d in window
+    ]
     request = result.run_requests[0]
     assert "toy" in request.run_key and str(old) in request.run_key
     assert json.loads(result.cursor)["toy"] == t
@@ -88,12 +89,15 @@ def test_labels_for_a_day_ten_days_back_recompute_that_day(home, toy):
     assert run.success
     assert _coverage(home, old) == 60 / 80
     later = result.run_requests[3]
-    assert job.execute_in_process(partition_key=later.partition_key, instance=instance,
-                                  tags=later.tags).success
+    assert job.execute_in_process(
+        partition_key=later.partition_key, instance=instance, tags=later.tags
+    ).success
     con = connect(home.database, read_only=True)
     labelled = con.execute(
         "SELECT value FROM metrics WHERE family = 'performance_window' AND "
-        "metric = 'labelled_rows' AND day = ?", [window[3]]).fetchone()[0]
+        "metric = 'labelled_rows' AND day = ?",
+        [window[3]],
+    ).fetchone()[0]
     con.close()
     assert labelled == 60  # the window ending 3 days later now holds the late labels
     selected = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}

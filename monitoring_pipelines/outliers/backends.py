@@ -73,6 +73,9 @@ class AlibiIForest:
         return np.asarray(self.model.score(X), dtype=float)
 
 
+CHUNK = 20_000  # rows per alibi Mahalanobis call (memory: CHUNK x d x d doubles)
+
+
 class AlibiMahalanobis:
     """alibi-detect ``Mahalanobis`` over all encoded dimensions; the fitted state is frozen
     (every call scores on a copy of it).
@@ -91,13 +94,22 @@ class AlibiMahalanobis:
         keep = values > max(values.max(), 0.0) * 1e-9
         self.whiten = vectors[:, keep] / np.sqrt(values[keep])
         self.model = Mahalanobis(threshold=np.inf, n_components=max(int(keep.sum()), 1))
-        self.model.score(self._white(X))  # learns the mean and covariance online
+        white = self._white(X)
+        for i in range(0, len(white), CHUNK):  # learns the mean and covariance online
+            self.model.score(white[i : i + CHUNK])
 
     def _white(self, X: np.ndarray) -> np.ndarray:
         return (X - self.mean) @ self.whiten
 
     def score(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(copy.deepcopy(self.model).score(self._white(X)), dtype=float)
+        """Scores in chunks of :data:`CHUNK` rows, each on a fresh copy of the fitted state:
+        alibi builds an n x d x d array per call, which at a million rows needs gigabytes."""
+        white = self._white(X)
+        parts = [
+            np.asarray(copy.deepcopy(self.model).score(white[i : i + CHUNK]), dtype=float)
+            for i in range(0, len(white), CHUNK)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def make_detector(

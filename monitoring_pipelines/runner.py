@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.storage.defs_state.base import set_defs_state_storage
 
 from monitoring_pipelines import constants as k
@@ -195,7 +196,8 @@ class SensorTicker:
                 instance=self.instance, cursor=self.cursor, definitions=self.defs,
                 sensor_name=self.sensor.name, resources=dict(self.defs.resources or {}),
             )  # fmt: skip
-            data = self.sensor.evaluate_tick(context)
+            with partition_loading_context(dynamic_partitions_store=self.instance):
+                data = self.sensor.evaluate_tick(context)
         self.cursor = data.cursor if data.cursor is not None else self.cursor
         job = self.defs.resolve_job_def(job_name)
         done = []
@@ -225,30 +227,32 @@ class SensorTicker:
                 model, day, req.tags["monitoring/breach"], "ok" if result.success else "failed",
                 run_id=result.run_id,
             )  # fmt: skip
-            if result.success:
-                con = connect(paths.database, read_only=True)
-                try:
-                    entry = [
-                        e for e in registry.entries(con, model) if e["run_id"] == result.run_id
-                    ]
-                finally:
-                    con.close()
-                if entry:
-                    r.version, r.promoted, r.reason = (
-                        entry[-1]["version"],
-                        bool(entry[-1]["promoted"]),
-                        entry[-1]["reason"],
-                    )
-            else:
-                r.reason = _failure_message(result)
+            con = connect(paths.database, read_only=True)
+            try:
+                entry = [e for e in registry.entries(con, model) if e["run_id"] == result.run_id]
+            finally:
+                con.close()
+            if entry:  # registered (and maybe promoted) even if a later step failed
+                r.version, r.promoted, r.reason = (
+                    entry[-1]["version"],
+                    bool(entry[-1]["promoted"]),
+                    entry[-1]["reason"],
+                )
+            if not result.success:
+                r.reason = f"{r.reason}; run failed: {_failure_message(result)}".lstrip("; ")
             done.append(r)
         return done
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The first failed step's error (its root cause where there is one)."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
-            return (event.message or "")[:300]
+            error = getattr(event.event_specific_data, "error", None)
+            while error is not None and error.cause is not None:
+                error = error.cause
+            text = error.message.strip() if error is not None else (event.message or "")
+            return f"{event.step_key}: {text}"[:300]
     return "run failed"
 
 

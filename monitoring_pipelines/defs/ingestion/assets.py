@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from monitoring_pipelines import constants as k
+from monitoring_pipelines.config.model_config import FileFormat
 from monitoring_pipelines.defs.common import model_day_asset
 from monitoring_pipelines.defs.partitions import MODELS, split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
@@ -44,7 +45,7 @@ def reference_data(
         version = entry["version"] if entry and entry.get("reference_path") else None
         if version:
             path = Path(entry["reference_path"])
-            source = cfg.reference.model_copy(update={"path": str(path), "format": "auto"})
+            source = cfg.reference.model_copy(update={"path": str(path), "format": FileFormat.auto})
             cfg = cfg.model_copy(update={"reference": source})
         try:
             rows = load_reference(con, cfg, path)

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster
 export MONITORING_HOME := $(CURDIR)
 DEMO_ROWS ?= 20000
-DEMO_DAYS ?= 60
+DEMO_DAYS ?= 45
 
 .PHONY: setup run demo test test-integration bench bench-quick lint ui clean
 

@@ -29,6 +29,17 @@ TOY_CONFIG = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _no_stale_defs_state_storage():
+    """Each test starts without the defs-state storage of a DagsterInstance an earlier test
+    entered (Dagster keeps it in a context variable; once that instance is gone, building
+    Definitions, e.g. in ``dg.materialize``, fails with 'undefined DagsterInstance weakref')."""
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> ProjectPaths:
     """An empty monitoring home under tmp_path (config dir created, no models)."""

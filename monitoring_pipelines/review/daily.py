@@ -109,6 +109,18 @@ def is_positive(labels: pd.Series, positive: str) -> np.ndarray:
     return labels.map(norm).to_numpy(object) == norm(positive)
 
 
+def _logged(con, cfg: ModelConfig, column: str, first: date, last: date) -> bool:
+    """Whether ``column`` has any value in the logs of days ``first``..``last``."""
+    from monitoring_pipelines.store.sql import predictions_table, qi
+
+    (n,) = con.execute(
+        f"SELECT count({qi(column)}) FROM {predictions_table(cfg.name)} "
+        "WHERE _day BETWEEN ? AND ?",
+        [first, last],
+    ).fetchone()
+    return n > 0
+
+
 def _control_metrics(con, cfg: ModelConfig, day: date, notes: list[str]) -> list[Metric]:
     r = cfg.review
     if r.control_column is None:
@@ -118,6 +130,12 @@ def _control_metrics(con, cfg: ModelConfig, day: date, notes: list[str]) -> list
     rows = data.control_rows(con, cfg, first, day)
     if rows.empty and r.control_column not in data.log_columns(con, cfg):
         notes.append(f"no control group: the logs have no column {r.control_column!r}")
+        return []
+    if rows.empty and not _logged(con, cfg, r.control_column, first, day):
+        notes.append(
+            f"no control group: column {r.control_column!r} is empty in the logs of "
+            f"{first}..{day} (absent from the files)"
+        )
         return []
     today = int((pd.to_datetime(rows["day"]).dt.date == day).sum()) if len(rows) else 0
     served = data.served_by_day(con, cfg, day, day).get(day, 0)

@@ -41,7 +41,7 @@ def _cfg(**review) -> ModelConfig:
 
 def _store(con, cfg):
     ensure_model_tables(con, cfg)
-    con.execute("ALTER TABLE predictions__toy ADD COLUMN control BOOLEAN")
+    con.execute("ALTER TABLE predictions__toy ADD COLUMN IF NOT EXISTS control BOOLEAN")
     rng = np.random.default_rng(0)
     frames = []
     for d in DAYS:

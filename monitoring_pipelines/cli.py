@@ -140,7 +140,6 @@ def _print_retrainings(paths, configs, summary, served, end: date) -> None:
 
 
 def cmd_retrain(args: argparse.Namespace) -> int:
-
     from monitoring_pipelines import constants as k
     from monitoring_pipelines.defs.retraining.sensors import retrain_request
     from monitoring_pipelines.retraining import registry

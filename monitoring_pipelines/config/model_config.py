@@ -161,7 +161,10 @@ class Retraining(_Strict):
     cooldown_days: int = Field(default=7, ge=0, description="data days between retrainings")
     window_days: int = Field(default=30, ge=1, description="recent labelled days used")
     holdout_share: float = Field(
-        default=0.3, gt=0, lt=1, description="share of the recent labelled rows held out (by id hash)"
+        default=0.3,
+        gt=0,
+        lt=1,
+        description="share of the recent labelled rows held out (by id hash)",
     )
     min_labelled_rows: int = Field(default=200, ge=10, description="recent rows needed")
     recent_weight: float = Field(

@@ -24,6 +24,7 @@ from monitoring_pipelines.retraining.trainer import BOOSTING, build_model  # noq
 
 PREDICT_CHUNK = 250_000
 
+
 def train(model: Pipeline, inputs: pd.DataFrame, labels: np.ndarray) -> Pipeline:
     """Fit ``model`` single-threaded: on a busy machine OpenMP's many small parallel regions
     (one per tree node) can be 30x slower than one thread, which is as fast on this data."""

@@ -158,9 +158,7 @@ def generate_model(
                 training.labels,
                 cfg.positive_class,
             ),
-            "reference_held_out": quality(
-                cfg.task, ref_prediction, ref.labels, cfg.positive_class
-            ),
+            "reference_held_out": quality(cfg.task, ref_prediction, ref.labels, cfg.positive_class),
             "quiet_days": quality(
                 cfg.task, prediction[quiet], rows.labels[quiet], cfg.positive_class
             ),

@@ -153,7 +153,8 @@ def holdout_mask(ids: pd.Series, share: float) -> np.ndarray:
 
 
 def build_dataset(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, trigger_day: date) -> Dataset:
-    """Reference + recent labelled rows, ``holdout_share`` of the recent rows held out. Raises ValueError when fewer than ``min_labelled_rows`` recent rows exist."""
+    """Reference + recent labelled rows, ``holdout_share`` of the recent rows held out.
+    Raises ValueError when fewer than ``min_labelled_rows`` recent rows exist."""
     r = cfg.retraining
     recent = recent_labelled(con, cfg, trigger_day, r.window_days)
     if len(recent) < r.min_labelled_rows:

@@ -114,8 +114,7 @@ def _logged(con, cfg: ModelConfig, column: str, first: date, last: date) -> bool
     from monitoring_pipelines.store.sql import predictions_table, qi
 
     (n,) = con.execute(
-        f"SELECT count({qi(column)}) FROM {predictions_table(cfg.name)} "
-        "WHERE _day BETWEEN ? AND ?",
+        f"SELECT count({qi(column)}) FROM {predictions_table(cfg.name)} WHERE _day BETWEEN ? AND ?",
         [first, last],
     ).fetchone()
     return n > 0

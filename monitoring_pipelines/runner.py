@@ -21,6 +21,7 @@ from monitoring_pipelines.paths import ProjectPaths
 
 PACKAGE_DIR = Path(__file__).parent
 LOG_LEVEL = "CRITICAL"  # console log of each run; the full event log is in the instance
+QUIET = {"loggers": {"console": {"config": {"log_level": LOG_LEVEL}}}}
 
 
 @contextmanager
@@ -214,7 +215,7 @@ class SensorTicker:
             }
             result = job.execute_in_process(
                 partition_key=req.partition_key,
-                run_config=req.run_config,
+                run_config={**req.run_config, **QUIET},
                 instance=self.instance,
                 raise_on_error=False,
                 tags=tags,
@@ -263,7 +264,7 @@ def _run_one(job, key, model, day, instance, summary, progress, i, total) -> Non
         instance=instance,
         raise_on_error=False,
         tags={"model": model, "trigger": "cli"},
-        run_config={"loggers": {"console": {"config": {"log_level": LOG_LEVEL}}}},
+        run_config=QUIET,
     )
     status, message = classify(result)
     outcome = DayOutcome(model, day, status, message, time.perf_counter() - t0, result.run_id)

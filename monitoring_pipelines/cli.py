@@ -37,6 +37,15 @@ def _instance(paths: ProjectPaths):
     return dg.DagsterInstance.get()
 
 
+def _configs_with(paths: ProjectPaths, model: str):
+    """The model configs when ``model`` is among them, else None (the error printed)."""
+    configs = load_model_configs(paths.config_dir)
+    if model not in configs:
+        print(f"unknown model {model!r}; known: {sorted(configs)}", file=sys.stderr)
+        return None
+    return configs
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitoring_pipelines.demo import generate_demo
     from monitoring_pipelines.demo.suites import write_demo_suites
@@ -147,9 +156,8 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     from monitoring_pipelines.store.connection import connect
 
     paths = _paths(args)
-    configs = load_model_configs(paths.config_dir)
-    if args.model not in configs:
-        print(f"unknown model {args.model}; configs: {sorted(configs)}", file=sys.stderr)
+    configs = _configs_with(paths, args.model)
+    if configs is None:
         return 2
     instance = _instance(paths)
     if args.model not in instance.get_dynamic_partitions(k.MODEL_DIM):
@@ -199,9 +207,8 @@ def cmd_suggest_suite(args: argparse.Namespace) -> int:
     from monitoring_pipelines.quality.starter import write_starter_suite
 
     paths = _paths(args)
-    configs = load_model_configs(paths.config_dir)
-    if args.model not in configs:
-        print(f"unknown model {args.model!r}; known: {sorted(configs)}", file=sys.stderr)
+    configs = _configs_with(paths, args.model)
+    if configs is None:
         return 2
     path = write_starter_suite(paths, configs[args.model], overwrite=True)
     print(f"wrote {path}")

@@ -100,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     def progress(o, i, total):
         where = f"{o.model} {o.day}" if o.day else f"{o.model} reference"
-        note = f"  {o.message[:160]}" if o.status != "ok" else ""
+        note = f"  {o.message[:160]}" if o.status != "ok" or not o.day else ""
         print(f"[{i:>4}/{total}] {where:<28} {o.status:<11} {o.seconds:5.1f}s{note}", flush=True)
 
     served = _demo_serving(paths, configs, end) if not args.no_retrain else None
@@ -113,6 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=progress,
         retrain=not args.no_retrain,
         on_retrained=served.on_retrained if served else None,
+        refit_reference=args.refit_reference,
     )
     table = status_table(paths.database)
     table = table[table["model"].isin(models) & table["day"].between(start, end)]
@@ -313,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not tick the retraining sensor after each day (default: tick it and run the "
         "retrainings it requests, as the daemon would)",
+    )
+    r.add_argument(
+        "--refit-reference",
+        action="store_true",
+        help="run the reference job even when the reference and the config are unchanged "
+        "(default: skip it then)",
     )
     r.set_defaults(func=cmd_run)
     t = sub.add_parser("retrain", help="retrain a model now (as retraining_sensor would)")

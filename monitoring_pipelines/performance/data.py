@@ -74,15 +74,20 @@ def to_rows(cfg: ModelConfig, frame: pd.DataFrame, label: str | None) -> Rows:
 
 
 def _as_class(values: pd.Series) -> pd.Series:
-    """Class values as strings: 1, 1.0 and '1' are the same class."""
+    """Class values as strings: 1, 1.0 and '1' are the same class. Normalised once per
+    distinct value (a day has a handful), not once per row."""
 
     def norm(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return str(v)
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
         text = str(v)
         return text[:-2] if text.endswith(".0") and text[:-2].lstrip("-").isdigit() else text
 
-    return values.map(norm)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = np.array([norm(v) for v in uniques] + [norm(float("nan"))], dtype=object)
+    return pd.Series(names[codes], index=values.index, dtype=object)
 
 
 def labelled_rows(

@@ -3,6 +3,7 @@ open to new models by config alone."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 import dagster as dg
@@ -64,6 +65,7 @@ def test_days_run_end_to_end_and_rerun_is_idempotent(toy_home):
     con.close()
     again = run_days(toy_home, ["toy"], DAYS[1], DAYS[1], instance=instance)
     assert again.exit_code == 0
+    assert again.reference_skipped == ["toy"]  # nothing changed: no refit
     con = connect(toy_home.database, read_only=True)
     assert con.execute("SELECT count(*) FROM metrics").fetchone()[0] == before
     assert con.execute("SELECT count(*) FROM predictions__toy").fetchone()[0] == rows == 300
@@ -75,6 +77,41 @@ def test_days_run_end_to_end_and_rerun_is_idempotent(toy_home):
     con.close()
     for asset in (k.PREDICTIONS, k.DATA_QUALITY, k.SERVICE_HEALTH, k.FEATURE_PROFILE):
         assert len(_materialized(instance, asset, "toy", DAYS[1])) == 2
+
+
+def test_reference_refit_only_when_file_or_config_changes(toy_home):
+    instance = dg.DagsterInstance.ephemeral()
+    day = DAYS[:1] * 2
+
+    def run(**kw):
+        return run_days(toy_home, ["toy"], *day, instance=instance, **kw).reference_skipped
+
+    assert run() == []  # nothing fitted yet
+    fitted = _materialized_ref(instance)
+    assert run() == ["toy"] and _materialized_ref(instance) == fitted
+    assert run(refit_reference=True) == []
+    ref = toy_home.home / "reference" / "toy.parquet"
+    st = ref.stat()
+    os.utime(ref, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # the file was rewritten
+    assert run() == []
+    assert run() == ["toy"]
+    cfg_file = toy_home.config_dir / "toy.yaml"
+    cfg = yaml.safe_load(cfg_file.read_text())
+    cfg.setdefault("drift", {})["p_value"] = 0.01  # a setting the reference fits depend on
+    cfg_file.write_text(yaml.safe_dump(cfg))
+    assert run() == []
+    con = connect(toy_home.database, read_only=True)
+    assert con.execute("SELECT count(*) FROM reference_state").fetchone()[0] == 1
+    con.close()
+    assert run() == ["toy"]
+
+
+def _materialized_ref(instance) -> int:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(k.REFERENCE_DATA), asset_partitions=["toy"]),
+        limit=100,
+    )
+    return len(records.records)
 
 
 def test_critical_failure_blocks_that_days_downstream_only(toy_home):

@@ -1,19 +1,15 @@
 """Raw material: the reference data, each day's prediction logs and the labels that join them."""
 
-from pathlib import Path
-
 import dagster as dg
 
 from monitoring_pipelines import constants as k
-from monitoring_pipelines.config.model_config import FileFormat
 from monitoring_pipelines.defs.common import model_day_asset
 from monitoring_pipelines.defs.partitions import MODELS, split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.ingest.files import IngestionError
 from monitoring_pipelines.ingest.labels import build_ground_truth, sync_label_files
 from monitoring_pipelines.ingest.predictions import ingest_predictions
-from monitoring_pipelines.ingest.reference import load_reference
-from monitoring_pipelines.retraining import registry
+from monitoring_pipelines.ingest.reference import fingerprint, load_reference, reference_source
 
 
 def _failure(err: IngestionError) -> dg.Failure:
@@ -39,14 +35,9 @@ def reference_data(
     context: dg.AssetExecutionContext, monitoring: MonitoringResource
 ) -> dg.MaterializeResult:
     cfg = monitoring.model(context.partition_key)
-    path = monitoring.paths.resolve(cfg.reference.path)
     with monitoring.connect() as con:
-        entry = registry.champion(con, cfg.name)
-        version = entry["version"] if entry and entry.get("reference_path") else None
-        if version:
-            path = Path(entry["reference_path"])
-            source = cfg.reference.model_copy(update={"path": str(path), "format": FileFormat.auto})
-            cfg = cfg.model_copy(update={"reference": source})
+        configured = monitoring.paths.resolve(cfg.reference.path)
+        cfg, path, version = reference_source(con, cfg, configured)
         try:
             rows = load_reference(con, cfg, path)
         except IngestionError as err:
@@ -56,6 +47,7 @@ def reference_data(
             "rows": rows,
             "path": dg.MetadataValue.path(str(path)),
             "champion_version": version or "as configured",
+            "fingerprint": fingerprint(cfg, path),
         }
     )
 

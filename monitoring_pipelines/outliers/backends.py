@@ -3,7 +3,7 @@ more outlying), in two backends chosen by ``outliers.backend``.
 
 ``alibi``: alibi-detect's ``IForest`` (score = minus sklearn's decision function) and
 ``Mahalanobis`` (an online detector: fitting scores the reference once to learn the mean and
-covariance over all encoded dimensions; each day is scored on a copy of that state, so a day
+covariance of the numeric features' z-scores (see ``detector.mahalanobis_columns``); each day is scored on a copy of that state, so a day
 never changes the stored detector, though within a day the copy keeps updating as alibi does,
 with values clipped at ``std_clip`` standard deviations). alibi-detect is BSL-licensed since
 0.11.5 and is imported only when chosen.
@@ -77,7 +77,7 @@ CHUNK = 20_000  # rows per alibi Mahalanobis call (memory: CHUNK x d x d doubles
 
 
 class AlibiMahalanobis:
-    """alibi-detect ``Mahalanobis`` over all encoded dimensions; the fitted state is frozen
+    """alibi-detect ``Mahalanobis`` over the columns it is given; the fitted state is frozen
     (every call scores on a copy of it).
 
     Inputs are whitened with the reference covariance first. The distance is unchanged by

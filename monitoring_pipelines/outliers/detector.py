@@ -38,10 +38,15 @@ class OutlierDetector:
     thresholds: dict[str, float] = field(default_factory=dict)
     expected_rates: dict[str, float] = field(default_factory=dict)
     reference_scores: dict[str, np.ndarray] = field(default_factory=dict)  # sorted
+    inputs: dict[str, int] = field(default_factory=dict)  # detector -> leading columns used
 
     def scores(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Each detector's score of the encoded rows ``X``."""
-        return {name: d.score(X) for name, d in self.detectors.items()}
+        inputs = getattr(self, "inputs", {})  # states stored before inputs existed: all
+        return {
+            name: d.score(X[:, : inputs[name]] if name in inputs else X)
+            for name, d in self.detectors.items()
+        }
 
     def rank(self, scores: dict[str, np.ndarray]) -> np.ndarray:
         """One outlier score per row comparable across detectors and backends: the highest
@@ -82,8 +87,12 @@ def fit_detector(cfg: ModelConfig, reference: pd.DataFrame) -> OutlierDetector:
     flagged = np.zeros(len(X), dtype=bool)
     for name in map(OutlierDetectorName, s.detectors):
         detector = make_detector(name, s.backend, s.n_estimators, s.seed)
-        detector.fit(X)
-        scores = detector.score(X)
+        cols = mahalanobis_columns(encoder) if name is OutlierDetectorName.mahalanobis else None
+        if cols is not None:
+            state.inputs[name.value] = cols
+        Xd = X if cols is None else X[:, :cols]
+        detector.fit(Xd)
+        scores = detector.score(Xd)
         threshold = float(np.percentile(scores, s.percentile))
         state.detectors[name.value] = detector
         state.thresholds[name.value] = threshold
@@ -92,6 +101,17 @@ def fit_detector(cfg: ModelConfig, reference: pd.DataFrame) -> OutlierDetector:
         flagged |= scores > threshold
     state.expected_rates["any"] = float(flagged.mean()) if len(X) else 0.0
     return state
+
+
+def mahalanobis_columns(encoder: Encoder) -> int | None:
+    """How many leading encoded columns the Mahalanobis distance uses: the numeric features'
+    z-scores, when there are any (None: every column).
+
+    A covariance over one-hot columns is near-singular (a few tenths of variance each, exact
+    linear constraints) and an unusual category is what the isolation forest isolates; the
+    distance is the multivariate-normal view of the numeric features. It is also what keeps
+    alibi's online detector affordable: its cost grows with rows x dimensions squared."""
+    return len(encoder.numeric) or None
 
 
 def save_detector(con: duckdb.DuckDBPyConnection, state: OutlierDetector) -> None:

@@ -72,9 +72,19 @@ class Encoder:
         parts = [np.nan_to_num(self.z(frame), nan=0.0)]
         for f in self.categorical:
             col = _levels(frame[f])
-            for v in self.onehot[f]:
-                hit = ~col.isin(self.top[f]) if v == OTHER else col == v
-                parts.append(hit.to_numpy(float)[:, None])
+            encoded = self.onehot[f]
+            # position of each row's level among the encoded columns (-1: the baseline level)
+            slot = {v: i for i, v in enumerate(encoded) if v != OTHER}
+            other = encoded.index(OTHER) if OTHER in encoded else -1
+            top = set(self.top[f])
+            codes, uniques = pd.factorize(col, use_na_sentinel=True)
+            where = np.array(
+                [slot.get(u, -1 if u in top else other) for u in uniques] + [other], dtype=int
+            )[codes]
+            block = np.zeros((len(frame), len(encoded)))
+            hit = where >= 0
+            block[np.flatnonzero(hit), where[hit]] = 1.0
+            parts.append(block)
         return np.hstack(parts) if parts else np.zeros((len(frame), 0))
 
     def extreme(
@@ -121,6 +131,6 @@ def _numeric(frame: pd.DataFrame, numeric: list[str]) -> np.ndarray:
 
 def _levels(values: pd.Series) -> pd.Series:
     """Category values as strings, missing as None."""
-    return (
-        values.astype(object).where(values.notna(), None).map(lambda v: v if v is None else str(v))
-    )
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = np.array([str(v) for v in uniques] + [None], dtype=object)
+    return pd.Series(names[codes], index=values.index, dtype=object)

@@ -115,9 +115,12 @@ def test_backends_agree(fitted):
         fa = set(a.flagged.query("detector == @d")["prediction_id"])
         fs = set(s.flagged.query("detector == @d")["prediction_id"])
         assert len(fa & fs) / len(fa | fs) > 0.7
-    # the stateless sklearn Mahalanobis is the exact squared distance
+    # the stateless sklearn Mahalanobis is the exact squared distance of the numeric z-scores
     ref = fitted["sklearn"].encoder
-    X, Xref = ref.transform(day), ref.transform(_rows(4000, np.random.default_rng(1)))
+    k = len(ref.numeric)
+    assert 0 < k < len(ref.columns) and fitted["sklearn"].inputs == {"mahalanobis": k}
+    X = ref.transform(day)[:, :k]
+    Xref = ref.transform(_rows(4000, np.random.default_rng(1)))[:, :k]
     d = X - Xref.mean(axis=0)
     exact = np.einsum("ij,jk,ik->i", d, np.linalg.inv(np.cov(Xref, rowvar=False)), d)
     np.testing.assert_allclose(s.scores["mahalanobis"], exact, rtol=1e-6)

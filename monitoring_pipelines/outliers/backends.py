@@ -1,12 +1,12 @@
-"""The detectors behind one interface (``fit(X)`` on the reference, ``score(X)``: higher is
-more outlying), in two backends chosen by ``outliers.backend``.
+"""The detectors behind one interface (``fit(X)`` on the reference, ``score(X)``: higher is more
+outlying), in two backends chosen by ``outliers.backend``.
 
 ``alibi``: alibi-detect's ``IForest`` (score = minus sklearn's decision function) and
 ``Mahalanobis`` (an online detector: fitting scores the reference once to learn the mean and
-covariance of the numeric features' z-scores (see ``detector.mahalanobis_columns``); each day is scored on a copy of that state, so a day
-never changes the stored detector, though within a day the copy keeps updating as alibi does,
-with values clipped at ``std_clip`` standard deviations). alibi-detect is BSL-licensed since
-0.11.5 and is imported only when chosen.
+covariance of the numeric features' z-scores, see ``detector.mahalanobis_columns``; each day is
+scored on a copy of that state, so a day never changes the stored detector, though within a day
+the copy keeps updating as alibi does, with values clipped at ``std_clip`` standard deviations).
+alibi-detect is BSL-licensed since 0.11.5 and is imported only when chosen.
 
 ``sklearn``: ``sklearn.ensemble.IsolationForest`` (score = minus ``score_samples``) and the
 squared Mahalanobis distance to the reference mean with the reference covariance (numpy, its

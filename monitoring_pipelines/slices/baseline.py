@@ -4,6 +4,9 @@ group's usual gap, not by its size alone."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import duckdb
 import numpy as np
 
@@ -15,8 +18,70 @@ from monitoring_pipelines.slices.groups import group_stats
 from monitoring_pipelines.slices.loss import REALIZED, estimated_loss, realized_loss
 from monitoring_pipelines.slices.search import slice_id
 
+CACHE_TABLE = "slice_baselines"
+
 
 def reference_gaps(
+    con: duckdb.DuckDBPyConnection,
+    cfg: ModelConfig,
+    state: PerformanceEstimator | None,
+    binning: Binning,
+    source: str,
+) -> dict[str, float]:
+    """:func:`compute_reference_gaps`, computed once per reference, estimator, binning and
+    slice settings and kept in ``slice_baselines`` (the reference has a million rows; a day a
+    few thousand). Without a reference fingerprint in the store it is computed every time."""
+    key = _cache_key(con, cfg, binning, source)
+    if key is None:
+        return compute_reference_gaps(con, cfg, state, binning, source)
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (model VARCHAR, source VARCHAR, "
+        "key VARCHAR, gaps VARCHAR, PRIMARY KEY (model, source))"
+    )
+    rows = con.execute(
+        f"SELECT key, gaps FROM {CACHE_TABLE} WHERE model = ? AND source = ?", [cfg.name, source]
+    ).fetchall()
+    if rows and rows[0][0] == key:
+        return json.loads(rows[0][1])
+    gaps = compute_reference_gaps(con, cfg, state, binning, source)
+    con.execute(
+        f"INSERT OR REPLACE INTO {CACHE_TABLE} VALUES (?, ?, ?, ?)",
+        [cfg.name, source, key, json.dumps(gaps)],
+    )
+    return gaps
+
+
+def _cache_key(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, binning: Binning, source: str
+) -> str | None:
+    """What the baseline depends on: the loaded reference (fingerprint and load time), the
+    estimator's fit (estimated loss), the bins and the model's config; None when unknown."""
+    from monitoring_pipelines.ingest.reference import STATE_TABLE
+    from monitoring_pipelines.performance.estimator import TABLE as ESTIMATORS
+
+    def one(table: str, cols: str):
+        ((exists,),) = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+        ).fetchall()
+        if not exists:
+            return None
+        rows = con.execute(f"SELECT {cols} FROM {table} WHERE model = ?", [cfg.name]).fetchall()
+        return [str(v) for v in rows[0]] if rows else None
+
+    reference = one(STATE_TABLE, "fingerprint, loaded_at")
+    if reference is None:
+        return None
+    parts = {
+        "reference": reference,
+        "estimator": one(ESTIMATORS, "fitted_at") if source != REALIZED else None,
+        "binning": [list(binning.columns), {c: list(e) for c, e in binning.edges.items()}],
+        "config": json.loads(cfg.model_dump_json()),
+        "source": source,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def compute_reference_gaps(
     con: duckdb.DuckDBPyConnection,
     cfg: ModelConfig,
     state: PerformanceEstimator | None,

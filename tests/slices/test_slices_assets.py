@@ -107,3 +107,47 @@ def test_both_assets_materialize_and_write_their_families(home):
         instance=instance,
     )
     assert _family(home, "slices") == slices
+
+
+def test_reference_baseline_is_cached_per_loaded_reference(home, monkeypatch):
+    from monitoring_pipelines.slices import baseline
+    from monitoring_pipelines.slices.binning import fit_binning
+    from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED
+
+    cfg = ModelConfig.model_validate(CONFIG)
+    path = write_toy_reference(home)
+    calls = []
+    compute = baseline.compute_reference_gaps
+
+    def counted(*a):
+        calls.append(a[-1])
+        return compute(*a)
+
+    monkeypatch.setattr(baseline, "compute_reference_gaps", counted)
+    con = connect(home.database)
+    try:
+        load_reference(con, cfg, path)
+        state = fit_estimator(cfg, reference_rows(con, cfg))
+        with transaction(con):
+            save_estimator(con, state)
+        binning = fit_binning(con, cfg)
+        first = baseline.reference_gaps(con, cfg, state, binning, REALIZED)
+        assert first == compute(con, cfg, state, binning, REALIZED) and len(first) > 10
+        assert baseline.reference_gaps(con, cfg, state, binning, REALIZED) == first
+        assert calls == [REALIZED]  # the second call read the stored baseline
+        baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
+        baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
+        assert calls == [REALIZED, ESTIMATED]
+        with transaction(con):  # a refitted estimator changes the estimated baseline only
+            save_estimator(con, state)
+        baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
+        baseline.reference_gaps(con, cfg, state, binning, REALIZED)
+        assert calls == [REALIZED, ESTIMATED, ESTIMATED]
+        load_reference(con, cfg, path)  # a reloaded reference invalidates both
+        baseline.reference_gaps(con, cfg, state, binning, REALIZED)
+        assert calls[-1] == REALIZED and len(calls) == 4
+        other = cfg.model_copy(update={"slices": cfg.slices.model_copy(update={"max_features": 1})})
+        baseline.reference_gaps(con, other, state, binning, REALIZED)
+        assert len(calls) == 5  # so does a changed config
+    finally:
+        con.close()

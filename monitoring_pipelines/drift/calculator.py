@@ -18,6 +18,7 @@ from monitoring_pipelines.drift.columns import (
 from monitoring_pipelines.drift.concept import concept_drift
 from monitoring_pipelines.drift.outputs import vital_signs
 from monitoring_pipelines.drift.result import DriftResult
+from monitoring_pipelines.drift.sorted_reference import reference_version
 from monitoring_pipelines.drift.stats import correct
 from monitoring_pipelines.drift.univariate import ColumnDrift, judge, measure
 
@@ -45,13 +46,14 @@ def calculate_drift(
     """
     s = cfg.drift
     ref_rel = reference_relation(cfg)
+    version = reference_version(con, cfg.name)
     columns: list[ColumnDrift] = []
     for spec in column_specs(cfg):
         ref = profile["columns"].get(spec.subject)
         rel = day_relation(cfg, spec.role, day)
         if ref is None or (spec.role == TARGET and not _has_labels(con, cfg)):
             continue
-        columns.append(measure(con, spec, ref, rel, ref_rel, s))
+        columns.append(measure(con, spec, ref, rel, ref_rel, s, version))
     importance = profile.get("importance", {})
     for c, p in zip(columns, correct([c.p_value for c in columns], str(s.correction)), strict=True):
         c.p_adjusted = p

@@ -7,13 +7,17 @@ from typing import Any
 
 import duckdb
 import numpy as np
-from scipy.stats import wasserstein_distance
 
 from monitoring_pipelines.config.drift import DriftSettings
 from monitoring_pipelines.drift import histograms as h
 from monitoring_pipelines.drift.backends import chi2_test, ks_test
 from monitoring_pipelines.drift.columns import NUMERIC, ColumnSpec
 from monitoring_pipelines.drift.learned import thresholds
+from monitoring_pipelines.drift.sorted_reference import (
+    ks_2samp_sorted,
+    sorted_reference,
+    wasserstein_sorted,
+)
 from monitoring_pipelines.drift.stats import js_distance, psi
 
 NAN = float("nan")
@@ -53,8 +57,12 @@ def measure(
     relation: str,
     ref_relation: str,
     s: DriftSettings,
+    ref_version: str | None = None,
 ) -> ColumnDrift:
-    """Measure one column of ``relation`` against its profile entry ``ref`` (uncorrected)."""
+    """Measure one column of ``relation`` against its profile entry ``ref`` (uncorrected).
+
+    Numeric columns: the reference values are read sorted once per ``ref_version`` (see
+    :mod:`~monitoring_pipelines.drift.sorted_reference`); KS and Wasserstein-1 equal scipy's."""
     expr = spec.expr(spec.cur_col)
     if spec.kind == NUMERIC:
         counts = h.bin_counts(con, relation, expr, ref["edges"])
@@ -62,14 +70,17 @@ def measure(
         if out.rows < s.min_rows:
             out.note = f"fewer than {s.min_rows} rows"
             return out
-        ref_vals = h.values(con, ref_relation, spec.expr(spec.ref_col))
+        ref_sorted = sorted_reference(con, ref_relation, spec.expr(spec.ref_col), ref_version)
         cur_vals = h.values(con, relation, expr)
-        out.statistic, out.p_value = ks_test(ref_vals, cur_vals, str(s.detector_backend))
+        if str(s.detector_backend) == "alibi":
+            out.statistic, out.p_value = ks_test(ref_sorted.values, cur_vals, "alibi")
+        else:
+            out.statistic, out.p_value = ks_2samp_sorted(ref_sorted, cur_vals)
         ref_counts = np.asarray(ref["counts"])
         out.psi = psi(ref_counts, counts, s.smoothing)
         out.js = js_distance(ref_counts, counts)
         std = ref["std"]
-        w = wasserstein_distance(ref_vals, cur_vals)
+        w = wasserstein_sorted(ref_sorted, cur_vals)
         out.wasserstein = w / std if std > 0 else (0.0 if w == 0 else float("inf"))
         psi_thr, _, w_thr = thresholds(ref, s)
         out.effect = max(out.psi / psi_thr, out.wasserstein / w_thr)

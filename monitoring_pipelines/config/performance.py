@@ -26,6 +26,13 @@ class PerformanceSettings(BaseModel):
     alert_sigmas: float = Field(default=3.0, gt=0)
     confidence: float = Field(default=0.95, gt=0, lt=1, description="of realized intervals")
     bootstrap_resamples: int = Field(default=200, ge=20, description="Poisson bootstrap")
+    bootstrap_max_rows: int = Field(
+        default=20_000,
+        ge=1_000,
+        description="above this many rows the interval comes from resamples of a random subset "
+        "of this size, its spread scaled by sqrt(subset/rows) (m-out-of-n bootstrap); the "
+        "figure itself always uses every row",
+    )
     seed: int = 0
     min_labelled_rows: int = Field(
         default=30, ge=2, description="fewer labelled rows on a day: no realized figures"

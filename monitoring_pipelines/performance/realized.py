@@ -32,20 +32,38 @@ def bootstrap(
     cfg: ModelConfig, rows: Rows, settings: PerformanceSettings
 ) -> dict[str, tuple[float, float, float]]:
     """metric -> (value, lower, upper): the figure on the rows and its percentile interval
-    over Poisson-bootstrap resamples at ``settings.confidence``. Regression adds error
+    over Poisson-bootstrap resamples at ``settings.confidence`` (above
+    ``settings.bootstrap_max_rows`` rows, resamples of a random subset with their spread
+    scaled to the whole: see the setting). Regression adds error
     quantiles ``error_q<pct>`` (value as numpy's linear quantile, in the target's units)."""
     n = len(rows)
     rng = np.random.default_rng(settings.seed)
-    ones = np.ones((1, n))
-    w = rng.poisson(1.0, (settings.bootstrap_resamples, n)).astype(float)
-    point = task_metrics(cfg, rows, ones, settings.calibration_bins)
-    boot = task_metrics(cfg, rows, w, settings.calibration_bins)
+    point = task_metrics(cfg, rows, np.ones((1, n)), settings.calibration_bins)
+    sub, scale = rows, 1.0
+    if n > settings.bootstrap_max_rows:
+        # m-out-of-n bootstrap: resample a random subset, scale the spread by sqrt(m / n)
+        # (every figure here is a smooth, root-n consistent statistic)
+        m = settings.bootstrap_max_rows
+        keep = np.sort(rng.choice(n, m, replace=False))
+        sub = Rows(
+            rows.yhat[keep],
+            rows.y[keep],
+            None if rows.scores is None else rows.scores[keep],
+            rows.frame.iloc[:0],
+        )
+        scale = float(np.sqrt(m / n))
+    w = rng.poisson(1.0, (settings.bootstrap_resamples, len(sub))).astype(float)
+    centre = task_metrics(cfg, sub, np.ones((1, len(sub))), settings.calibration_bins)
+    boot = task_metrics(cfg, sub, w, settings.calibration_bins)
     if cfg.task is Task.regression:
-        e = rows.yhat - rows.y
+        e, es = rows.yhat - rows.y, sub.yhat - sub.y
         for q in settings.error_quantiles:
             name = f"error_q{round(q * 100):02d}"
             point[name] = np.array([np.quantile(e, q)])
-            boot[name] = weighted_quantiles(w, e, q)
+            centre[name] = np.array([np.quantile(es, q)])
+            boot[name] = weighted_quantiles(w, es, q)
+    if scale != 1.0:
+        boot = {k: point[k] + scale * (v - centre[k]) for k, v in boot.items()}
     alpha = 1 - settings.confidence
     out = {}
     for name, value in point.items():

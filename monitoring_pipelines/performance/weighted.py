@@ -18,37 +18,45 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
-def _grouped(w: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unique values (ascending) and the (B, U) weights summed per unique value."""
-    uniq, inv = np.unique(values, return_inverse=True)
-    out = np.zeros((w.shape[0], len(uniq)))
-    for b in range(w.shape[0]):
-        out[b] = np.bincount(inv, weights=w[b], minlength=len(uniq))
-    return uniq, out
+def _ranked(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per distinct score, highest first: positives and negatives at that score and the
+    cumulative positives/negatives at or above it, each (B, U). One sort for all weightings:
+    the cumulative sums are read at the last row of each group of tied scores."""
+    order = np.argsort(-s, kind="stable")
+    ss = s[order]
+    ends = np.flatnonzero(np.append(ss[1:] != ss[:-1], True))
+    wo = w[:, order]
+    yo = y[order]
+    tp = np.cumsum(wo * yo, axis=1)[:, ends]
+    fp = np.cumsum(wo * (1 - yo), axis=1)[:, ends]
+    pos = np.diff(tp, axis=1, prepend=0.0)
+    neg = np.diff(fp, axis=1, prepend=0.0)
+    return pos, neg, tp, fp
+
+
+def _roc_auc(pos, neg, tp, fp) -> np.ndarray:
+    total_pos, total_neg = tp[:, -1], fp[:, -1]
+    # each positive beats the negatives scored below it and ties half of those level with it
+    num = (pos * (total_neg[:, None] - fp + 0.5 * neg)).sum(axis=1)
+    return ratio(num, total_pos * total_neg)
+
+
+def _average_precision(pos, neg, tp, fp) -> np.ndarray:
+    total = tp[:, -1]
+    # recall steps by pos/total at each threshold; precision there is tp / (tp + fp)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(pos > 0, tp / np.where(tp + fp > 0, tp + fp, 1.0), 0.0)
+    return ratio((pos * precision).sum(axis=1), total)
 
 
 def roc_auc(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> np.ndarray:
     """Weighted ROC AUC of scores ``s`` for 0/1 labels ``y`` (ties count one half)."""
-    _, pos = _grouped(w * y, s)
-    _, neg = _grouped(w * (1 - y), s)
-    below = np.cumsum(neg, axis=1) - neg
-    num = (pos * (below + 0.5 * neg)).sum(axis=1)
-    return ratio(num, pos.sum(axis=1) * neg.sum(axis=1))
+    return _roc_auc(*_ranked(w, y, s))
 
 
 def average_precision(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> np.ndarray:
     """Weighted average precision (area under the precision-recall curve, step-wise)."""
-    _, pos = _grouped(w * y, s)
-    _, neg = _grouped(w * (1 - y), s)
-    tp = np.cumsum(pos[:, ::-1], axis=1)
-    fp = np.cumsum(neg[:, ::-1], axis=1)
-    total = tp[:, -1:]
-    precision = ratio(tp, tp + fp)
-    recall = ratio(tp, np.broadcast_to(total, tp.shape))
-    step = np.diff(np.concatenate([np.zeros_like(total), recall], axis=1), axis=1)
-    return np.nansum(step * np.nan_to_num(precision), axis=1) + np.where(
-        total[:, 0] > 0, 0.0, np.nan
-    )
+    return _average_precision(*_ranked(w, y, s))
 
 
 def binary_metrics(
@@ -74,8 +82,9 @@ def binary_metrics(
     if s is None:
         return out
     p = np.clip(s, EPS, 1 - EPS)
-    out["roc_auc"] = roc_auc(w, y, s)
-    out["pr_auc"] = average_precision(w, y, s)
+    ranked = _ranked(w, y, s)
+    out["roc_auc"] = _roc_auc(*ranked)
+    out["pr_auc"] = _average_precision(*ranked)
     out["log_loss"] = ratio(w @ -(y * np.log(p) + (1 - y) * np.log(1 - p)), n)
     out["brier"] = ratio(w @ (s - y) ** 2, n)
     out["calibration_error"] = calibration_error(w, y, s, bins)

@@ -140,3 +140,30 @@ def test_too_few_labels_give_only_coverage():
     rows = to_rows(cfg, _binary(10), "label")
     out = realized_performance(cfg, rows, served=400)
     assert [m.metric for m in out] == ["coverage", "labelled_rows"]
+
+
+def test_large_rows_interval_from_rescaled_subset_matches_full_bootstrap():
+    """Above bootstrap_max_rows the figure uses every row and the interval comes from an
+    m-out-of-n bootstrap: its width agrees with the full bootstrap's to bootstrap noise."""
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    from monitoring_pipelines.config import ModelConfig
+    from monitoring_pipelines.performance.data import Rows
+    from monitoring_pipelines.performance.realized import bootstrap
+    from tests.conftest import TOY_CONFIG
+
+    cfg = ModelConfig.model_validate(TOY_CONFIG)
+    rng = np.random.default_rng(3)
+    n = 100_000
+    s = rng.uniform(size=n)
+    y = (rng.uniform(size=n) < s).astype(float)
+    rows = Rows((s > 0.5).astype(float), y, s, pd.DataFrame(index=range(n)))
+    sub = bootstrap(cfg, rows, cfg.performance.model_copy(update={"bootstrap_max_rows": 10_000}))
+    full = bootstrap(cfg, rows, cfg.performance.model_copy(update={"bootstrap_max_rows": n}))
+    assert sub["roc_auc"][0] == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    for metric in ("accuracy", "roc_auc", "brier", "log_loss", "f1"):
+        assert sub[metric][0] == full[metric][0]
+        width = (sub[metric][2] - sub[metric][1]) / (full[metric][2] - full[metric][1])
+        assert 0.75 < width < 1.33, (metric, width)
+        assert sub[metric][1] < sub[metric][0] < sub[metric][2]

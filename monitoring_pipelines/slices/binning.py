@@ -68,12 +68,11 @@ def fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:
     have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
     b = cfg.slices.numeric_bins
     qs = [i / b for i in range(1, b)]
+    cols = [c for c in cfg.features.numeric if c in have]
     edges = {}
-    for col in cfg.features.numeric:
-        if col not in have:
-            continue
-        (got,) = con.execute(
-            f"SELECT quantile_disc(TRY_CAST({qi(col)} AS DOUBLE), ?) FROM {table}", [qs]
-        ).fetchone()
-        edges[col] = tuple(sorted({float(e) for e in (got or []) if e is not None}))
+    if cols:  # every column's quantiles in one scan of the reference
+        select = ", ".join(f"quantile_disc(TRY_CAST({qi(c)} AS DOUBLE), $qs)" for c in cols)
+        (got,) = con.execute(f"SELECT {select} FROM {table}", {"qs": qs}).fetchall()
+        for col, values in zip(cols, got, strict=True):
+            edges[col] = tuple(sorted({float(e) for e in (values or []) if e is not None}))
     return Binning(tuple(columns), edges)

@@ -33,14 +33,21 @@ def group_stats(
     if not cols or len(loss) == 0:
         return pd.DataFrame(columns=[*cols, "n", "s", "ss"]), 0.0
     centre = float(np.mean(loss))
-    rel = labels.reset_index(drop=True).copy()
-    rel.columns = [f"c{i}" for i in range(len(cols))]
+    # group on integer codes (DuckDB reads them without converting Python strings), then
+    # map the codes back to the labels
+    codes, names = {}, {}
+    for i, c in enumerate(cols):
+        code, uniques = pd.factorize(labels[c], use_na_sentinel=True)
+        codes[f"c{i}"] = code.astype(np.int32)
+        names[f"c{i}"] = np.asarray(uniques, dtype=object)
+    rel = pd.DataFrame(codes)
     rel["_d"] = np.asarray(loss, float) - centre
-    sets = [(c,) for c in rel.columns[:-1]]
+    keys = list(codes)
+    sets = [(c,) for c in keys]
     if max_features >= 2:
-        sets += list(combinations(rel.columns[:-1], 2))
+        sets += list(combinations(keys, 2))
     grouping = ", ".join("(" + ", ".join(qi(c) for c in s) + ")" for s in sets)
-    select = ", ".join(qi(c) for c in rel.columns[:-1])
+    select = ", ".join(qi(c) for c in keys)
     con.register(RELATION, rel)
     try:
         got = con.execute(
@@ -49,6 +56,13 @@ def group_stats(
         ).df()
     finally:
         con.unregister(RELATION)
-    got.columns = [*cols, "n", "s", "ss"]
-    got[cols] = got[cols].astype(object).where(got[cols].notna(), None)
-    return got, centre
+    out = pd.DataFrame(index=got.index)
+    for key, col in zip(keys, cols, strict=True):
+        code = got[key]
+        present = code.notna().to_numpy()
+        values = np.full(len(got), None, dtype=object)
+        values[present] = names[key][code[present].to_numpy(np.int64)]
+        out[col] = values
+    for c in ("n", "s", "ss"):
+        out[c] = got[c].to_numpy()
+    return out, centre

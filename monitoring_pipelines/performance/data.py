@@ -130,18 +130,45 @@ def day_rows(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date) -> Row
     return to_rows(cfg, frame, None)
 
 
-def reference_rows(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Rows:
-    """The reference's labelled rows with the model's outputs and features, in log order
-    (by timestamp when the reference has one); ``y`` is None when it has no label column."""
+def reference_rows(
+    con: duckdb.DuckDBPyConnection,
+    cfg: ModelConfig,
+    columns: list[str] | None = None,
+    rowids: tuple[int, int] | None = None,
+) -> Rows:
+    """The reference's labelled rows with the model's outputs and ``columns`` (default: the
+    features), in log order (by timestamp when the reference has one); ``y`` is None when it
+    has no label column. ``rowids`` = (first, stop): only the table rows in that range, in
+    table order (to read a large reference in chunks)."""
     table = reference_table(cfg.name)
     have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
     label = cfg.columns.label if cfg.columns.label in have else None
-    order = f"ORDER BY {qi(cfg.columns.timestamp)}" if cfg.columns.timestamp in have else ""
+    c = cfg.columns
+    more = cfg.features.all if columns is None else columns
+    outputs = [c.prediction, c.score, *c.class_scores.values(), c.model_version]
+    names = [x for x in [*outputs, *more, label, c.timestamp] if x and x in have]
+    select = ", ".join(f"r.{qi(x)}" for x in dict.fromkeys(names))
     where = f"AND {qi(label)} IS NOT NULL" if label else ""
+    params: list = []
+    if rowids is not None:
+        where += " AND rowid >= ? AND rowid < ?"
+        params = list(rowids)
+        order = "ORDER BY rowid"
+    else:
+        order = f"ORDER BY {qi(c.timestamp)}" if c.timestamp in have else ""
     frame = con.execute(
-        f"SELECT * FROM {table} WHERE {qi(cfg.columns.prediction)} IS NOT NULL {where} {order}"
+        f"SELECT {select} FROM {table} r WHERE {qi(c.prediction)} IS NOT NULL {where} {order}",
+        params,
     ).df()
     return to_rows(cfg, frame, label)
+
+
+def reference_rowid_end(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> int:
+    """One past the reference table's largest rowid (its rows are in 0 .. this)."""
+    ((n,),) = con.execute(
+        f"SELECT coalesce(max(rowid) + 1, 0) FROM {reference_table(cfg.name)}"
+    ).fetchall()
+    return int(n)
 
 
 def stored_metrics(

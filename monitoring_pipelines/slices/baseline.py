@@ -9,9 +9,10 @@ import json
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig
-from monitoring_pipelines.performance.data import reference_rows
+from monitoring_pipelines.performance.data import reference_rowid_end, reference_rows
 from monitoring_pipelines.performance.estimator import PerformanceEstimator
 from monitoring_pipelines.slices.binning import Binning
 from monitoring_pipelines.slices.groups import group_stats
@@ -19,6 +20,8 @@ from monitoring_pipelines.slices.loss import REALIZED, estimated_loss, realized_
 from monitoring_pipelines.slices.search import slice_id
 
 CACHE_TABLE = "slice_baselines"
+CHUNK_ROWS = 250_000  # reference rows per chunk
+NONE = "\x00none"  # marks a column that is not part of a group while adding chunks up
 
 
 def reference_gaps(
@@ -92,27 +95,50 @@ def compute_reference_gaps(
     for every one- and two-column group, with the loss of ``source`` ('realized': the
     reference's labels; 'estimated': the estimator's expected loss). Empty when the reference
     lacks what the loss needs."""
-    ref = reference_rows(con, cfg)
-    if len(ref) == 0:
+    est = state.estimator if state else None
+    total = reference_rowid_end(con, cfg)
+    cols = list(binning.columns)
+    # two passes over row chunks keep memory bounded at any reference size: the losses
+    # first (their mean centres the sums), then the group sums of each chunk, added up
+    chunks = [(a, min(a + CHUNK_ROWS, total)) for a in range(0, total, CHUNK_ROWS)]
+    losses = []
+    for rowids in chunks:
+        ref = reference_rows(con, cfg, columns=[], rowids=rowids)
+        if source == REALIZED:
+            if ref.y is None:
+                return {}
+            losses.append(realized_loss(cfg, ref))
+        else:
+            if est is None or (ref.scores is None and cfg.task.value != "regression"):
+                return {}
+            if cfg.task.value == "regression":  # DLE needs the features
+                ref = reference_rows(con, cfg, rowids=rowids)
+            losses.append(estimated_loss(est, ref))
+    if not losses or sum(len(x) for x in losses) == 0:
         return {}
-    if source == REALIZED:
-        if ref.y is None:
-            return {}
-        loss = realized_loss(cfg, ref)
-    else:
-        est = state.estimator if state else None
-        if est is None or (ref.scores is None and cfg.task.value != "regression"):
-            return {}
-        loss = estimated_loss(est, ref)
-    labels = binning.labels(ref.frame)
-    groups, centre = group_stats(con, labels, loss, max_features=cfg.slices.max_features)
+    centre = float(np.mean(np.concatenate(losses)))
     if centre <= 0:
         return {}
-    cols = list(labels.columns)
-    values = groups[cols].to_numpy(object)
+    parts = []
+    for rowids, loss in zip(chunks, losses, strict=True):
+        ref = reference_rows(con, cfg, columns=cols, rowids=rowids)
+        labels = binning.labels(ref.frame)
+        groups, _ = group_stats(
+            con, labels, loss, max_features=cfg.slices.max_features, centre=centre
+        )
+        parts.append(groups)
+    keys = [c for c in parts[0].columns if c not in ("n", "s", "ss")]
+    groups = (
+        pd.concat(parts, ignore_index=True)
+        .fillna({k: NONE for k in keys})
+        .groupby(keys, sort=False, dropna=False)[["n", "s"]]
+        .sum()
+        .reset_index()
+    )
+    values = groups[keys].to_numpy(object)
     rel = groups["s"].to_numpy(float) / groups["n"].to_numpy(float) / centre
     out = {}
     for row, r in zip(values, rel, strict=True):
-        cond = tuple((c, v) for c, v in zip(cols, row, strict=True) if v is not None)
+        cond = tuple((c, v) for c, v in zip(keys, row, strict=True) if v != NONE)
         out[slice_id(cond)] = float(r) if np.isfinite(r) else 0.0
     return out

@@ -20,9 +20,11 @@ def group_stats(
     loss: np.ndarray,
     *,
     max_features: int = 2,
+    centre: float | None = None,
 ) -> tuple[pd.DataFrame, float]:
     """(groups, centre): count ``n``, sum ``s`` and sum of squares ``ss`` per group of the
-    loss centred on ``centre`` (its mean over all rows), which keeps variances accurate.
+    loss centred on ``centre`` (default: its mean over all rows), which keeps variances
+    accurate.
 
     ``labels``: one non-null string label per row and column. Groups are every value of each
     column and, with ``max_features`` 2, every pair of values of two columns. Returns one row
@@ -32,7 +34,7 @@ def group_stats(
     cols = list(labels.columns)
     if not cols or len(loss) == 0:
         return pd.DataFrame(columns=[*cols, "n", "s", "ss"]), 0.0
-    centre = float(np.mean(loss))
+    centre = float(np.mean(loss)) if centre is None else float(centre)
     # group on integer codes (DuckDB reads them without converting Python strings), then
     # map the codes back to the labels
     codes, names = {}, {}

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import dagster as dg
 import numpy as np
+import pytest
 import yaml
 
 from monitoring_pipelines import constants as k
@@ -149,5 +150,28 @@ def test_reference_baseline_is_cached_per_loaded_reference(home, monkeypatch):
         other = cfg.model_copy(update={"slices": cfg.slices.model_copy(update={"max_features": 1})})
         baseline.reference_gaps(con, other, state, binning, REALIZED)
         assert len(calls) == 5  # so does a changed config
+    finally:
+        con.close()
+
+
+def test_reference_baseline_in_chunks_equals_one_pass(home, monkeypatch):
+    from monitoring_pipelines.slices import baseline
+    from monitoring_pipelines.slices.binning import fit_binning
+    from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED
+
+    cfg = ModelConfig.model_validate(CONFIG)
+    con = connect(home.database)
+    try:
+        load_reference(con, cfg, write_toy_reference(home))
+        state = fit_estimator(cfg, reference_rows(con, cfg))
+        binning = fit_binning(con, cfg)
+        for source in (REALIZED, ESTIMATED):
+            whole = baseline.compute_reference_gaps(con, cfg, state, binning, source)
+            monkeypatch.setattr(baseline, "CHUNK_ROWS", 701)  # 5 uneven chunks
+            chunked = baseline.compute_reference_gaps(con, cfg, state, binning, source)
+            monkeypatch.undo()
+            assert whole.keys() == chunked.keys() and len(whole) > 10
+            for key, gap in whole.items():
+                assert chunked[key] == pytest.approx(gap, abs=1e-12), key
     finally:
         con.close()

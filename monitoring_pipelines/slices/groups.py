@@ -1,21 +1,18 @@
-"""Per-group sufficient statistics of a per-row loss, computed in DuckDB with one
-``GROUP BY GROUPING SETS`` query over every one- and two-column combination."""
+"""Per-group sufficient statistics of a per-row loss over every one- and two-column
+combination, counted with ``numpy.bincount`` over integer codes of the labels (one pass per
+combination). DuckDB's ``GROUP BY GROUPING SETS`` gave the same figures but held ~1.3 GB for
+253 sets over 233,000 rows (its hash tables for grouping sets do not spill), against ~70 MB
+and half the time here."""
 
 from __future__ import annotations
 
 from itertools import combinations
 
-import duckdb
 import numpy as np
 import pandas as pd
 
-from monitoring_pipelines.store.sql import qi
-
-RELATION = "_slice_rows"
-
 
 def group_stats(
-    con: duckdb.DuckDBPyConnection,
     labels: pd.DataFrame,
     loss: np.ndarray,
     *,
@@ -35,36 +32,34 @@ def group_stats(
     if not cols or len(loss) == 0:
         return pd.DataFrame(columns=[*cols, "n", "s", "ss"]), 0.0
     centre = float(np.mean(loss)) if centre is None else float(centre)
-    # group on integer codes (DuckDB reads them without converting Python strings), then
-    # map the codes back to the labels
-    codes, names = {}, {}
-    for i, c in enumerate(cols):
+    d = np.asarray(loss, float) - centre
+    d2 = d * d
+    codes, names = [], []
+    for c in cols:
         code, uniques = pd.factorize(labels[c], use_na_sentinel=True)
-        codes[f"c{i}"] = code.astype(np.int32)
-        names[f"c{i}"] = np.asarray(uniques, dtype=object)
-    rel = pd.DataFrame(codes)
-    rel["_d"] = np.asarray(loss, float) - centre
-    keys = list(codes)
-    sets = [(c,) for c in keys]
+        codes.append(code.astype(np.int64))
+        names.append(np.asarray(uniques, dtype=object))
+    sets: list[tuple[int, ...]] = [(i,) for i in range(len(cols))]
     if max_features >= 2:
-        sets += list(combinations(keys, 2))
-    grouping = ", ".join("(" + ", ".join(qi(c) for c in s) + ")" for s in sets)
-    select = ", ".join(qi(c) for c in keys)
-    con.register(RELATION, rel)
-    try:
-        got = con.execute(
-            f"SELECT {select}, count(*) AS n, sum(_d) AS s, sum(_d * _d) AS ss "
-            f"FROM {RELATION} GROUP BY GROUPING SETS ({grouping})"
-        ).df()
-    finally:
-        con.unregister(RELATION)
-    out = pd.DataFrame(index=got.index)
-    for key, col in zip(keys, cols, strict=True):
-        code = got[key]
-        present = code.notna().to_numpy()
-        values = np.full(len(got), None, dtype=object)
-        values[present] = names[key][code[present].to_numpy(np.int64)]
-        out[col] = values
-    for c in ("n", "s", "ss"):
-        out[c] = got[c].to_numpy()
-    return out, centre
+        sets += list(combinations(range(len(cols)), 2))
+    parts = []
+    for group in sets:
+        if len(group) == 1:
+            key, size = codes[group[0]], len(names[group[0]])
+        else:
+            i, j = group
+            key, size = codes[i] * len(names[j]) + codes[j], len(names[i]) * len(names[j])
+        n = np.bincount(key, minlength=size)
+        hit = np.flatnonzero(n)
+        part = {c: np.full(len(hit), None, dtype=object) for c in cols}
+        if len(group) == 1:
+            part[cols[group[0]]] = names[group[0]][hit]
+        else:
+            i, j = group
+            part[cols[i]] = names[i][hit // len(names[j])]
+            part[cols[j]] = names[j][hit % len(names[j])]
+        part["n"] = n[hit]
+        part["s"] = np.bincount(key, weights=d, minlength=size)[hit]
+        part["ss"] = np.bincount(key, weights=d2, minlength=size)[hit]
+        parts.append(pd.DataFrame(part))
+    return pd.concat(parts, ignore_index=True), centre

@@ -109,7 +109,7 @@ def search_slices(
     out = SliceSearch(loss.source, big_n, loss.served, loss.labelled, float("nan"), 0)
     if big_n == 0:
         return out
-    groups, centre = group_stats(con, labels, loss.loss, max_features=s.max_features)
+    groups, centre = group_stats(labels, loss.loss, max_features=s.max_features)
     total_s = 0.0  # the centred loss sums to zero over all rows
     total_ss = float(np.sum((loss.loss - centre) ** 2))
     out.mean_loss = centre

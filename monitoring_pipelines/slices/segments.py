@@ -90,7 +90,7 @@ def segment_gaps(
     big_n = len(loss.loss)
     if labels.empty or big_n == 0:
         return [], float(np.mean(loss.loss)) if big_n else float("nan")
-    groups, centre = group_stats(con, labels, loss.loss, max_features=1)
+    groups, centre = group_stats(labels, loss.loss, max_features=1)
     total_ss = float(np.sum((loss.loss - centre) ** 2))
     n, sums, ss = (groups[c].to_numpy(float) for c in ("n", "s", "ss"))
     m1, v1 = moments(n, sums, ss)

@@ -6,6 +6,7 @@ from datetime import timedelta
 import dagster as dg
 
 from monitoring_pipelines import constants as k
+from monitoring_pipelines.config import Task
 from monitoring_pipelines.defs.common import headline, model_day_asset, write_family
 from monitoring_pipelines.defs.partitions import BY_MODEL, MODELS, split_key
 from monitoring_pipelines.defs.performance.figures import figures_table, worst_check
@@ -51,7 +52,9 @@ def performance_estimator(
 ) -> dg.MaterializeResult:
     cfg = monitoring.model(context.partition_key)
     with monitoring.connect() as con:
-        state = fit_estimator(cfg, reference_rows(con, cfg))
+        # classifiers' estimators need only the outputs; DLE (regression) also the features
+        features = None if cfg.task is Task.regression else []
+        state = fit_estimator(cfg, reference_rows(con, cfg, columns=features))
         with transaction(con):
             save_estimator(con, state)
     for note in state.notes:

@@ -133,18 +133,10 @@ def reference_version(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
     """Identifies the reference the store holds for ``model`` (fingerprint and load time);
     None when unknown (older stores): then nothing is cached."""
     from monitoring_pipelines.ingest.reference import STATE_TABLE
+    from monitoring_pipelines.store.sql import model_row
 
-    ((exists,),) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [STATE_TABLE]
-    ).fetchall()
-    if not exists:
-        return None
-    rows = con.execute(
-        f"SELECT fingerprint || '@' || CAST(loaded_at AS VARCHAR) FROM {STATE_TABLE} "
-        "WHERE model = ?",
-        [model],
-    ).fetchall()
-    return rows[0][0] if rows else None
+    row = model_row(con, STATE_TABLE, model, "fingerprint || '@' || CAST(loaded_at AS VARCHAR)")
+    return row[0] if row else None
 
 
 def sorted_reference(

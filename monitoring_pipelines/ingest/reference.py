@@ -11,7 +11,7 @@ import duckdb
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.ingest.files import IngestionError, file_format, read_into
 from monitoring_pipelines.store.connection import transaction
-from monitoring_pipelines.store.sql import reference_table
+from monitoring_pipelines.store.sql import model_row, reference_table
 
 STATE_TABLE = "reference_state"
 
@@ -48,12 +48,7 @@ def reference_source(
 
 def stored_fingerprint(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
     """The fingerprint of the reference now in the store (None before the first load)."""
-    (exists,) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [STATE_TABLE]
-    ).fetchone()
-    if not exists:
-        return None
-    row = con.execute(f"SELECT fingerprint FROM {STATE_TABLE} WHERE model = ?", [model]).fetchone()
+    row = model_row(con, STATE_TABLE, model, "fingerprint")
     return row[0] if row else None
 
 

@@ -16,7 +16,7 @@ from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.config.outliers import OutlierBackend, OutlierDetectorName
 from monitoring_pipelines.outliers.backends import Detector, make_detector
 from monitoring_pipelines.outliers.encoding import Encoder
-from monitoring_pipelines.store.sql import qi, reference_table
+from monitoring_pipelines.store.sql import model_row, qi, reference_table
 
 TABLE = "outlier_detectors"
 
@@ -129,10 +129,5 @@ def save_detector(con: duckdb.DuckDBPyConnection, state: OutlierDetector) -> Non
 
 def load_detector(con: duckdb.DuckDBPyConnection, model: str) -> OutlierDetector | None:
     """The model's stored detector, or None when none was fitted yet."""
-    ((exists,),) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [TABLE]
-    ).fetchall()
-    if not exists:
-        return None
-    rows = con.execute(f"SELECT state FROM {TABLE} WHERE model = ?", [model]).fetchall()
-    return pickle.loads(rows[0][0]) if rows else None
+    row = model_row(con, TABLE, model, "state")
+    return pickle.loads(row[0]) if row else None

@@ -16,6 +16,7 @@ from monitoring_pipelines.performance.cbpe import BinaryCBPE, MulticlassCBPE
 from monitoring_pipelines.performance.data import Rows
 from monitoring_pipelines.performance.dle import DLE
 from monitoring_pipelines.performance.realized import task_metrics
+from monitoring_pipelines.store.sql import model_row
 
 TABLE = "performance_estimators"
 
@@ -91,10 +92,5 @@ def save_estimator(con: duckdb.DuckDBPyConnection, state: PerformanceEstimator) 
 
 def load_estimator(con: duckdb.DuckDBPyConnection, model: str) -> PerformanceEstimator | None:
     """The model's stored estimator, or None when none was fitted yet."""
-    (exists,) = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [TABLE]
-    ).fetchone()
-    if not exists:
-        return None
-    row = con.execute(f"SELECT state FROM {TABLE} WHERE model = ?", [model]).fetchone()
+    row = model_row(con, TABLE, model, "state")
     return pickle.loads(row[0]) if row else None

@@ -61,15 +61,11 @@ def _cache_key(
     estimator's fit (estimated loss), the bins and the model's config; None when unknown."""
     from monitoring_pipelines.ingest.reference import STATE_TABLE
     from monitoring_pipelines.performance.estimator import TABLE as ESTIMATORS
+    from monitoring_pipelines.store.sql import model_row
 
     def one(table: str, cols: str):
-        ((exists,),) = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
-        ).fetchall()
-        if not exists:
-            return None
-        rows = con.execute(f"SELECT {cols} FROM {table} WHERE model = ?", [cfg.name]).fetchall()
-        return [str(v) for v in rows[0]] if rows else None
+        row = model_row(con, table, cfg.name, cols)
+        return None if row is None else [str(v) for v in row]
 
     reference = one(STATE_TABLE, "fingerprint, loaded_at")
     if reference is None:

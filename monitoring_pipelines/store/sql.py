@@ -41,3 +41,20 @@ def reader_sql(fmt: str) -> str:
     if fmt == "jsonl":
         return "read_json($files, format = 'newline_delimited', union_by_name = true)"
     raise ValueError(f"unknown file format {fmt!r}")
+
+
+def table_exists(con, table: str) -> bool:
+    """Whether the store has a table named ``table`` (unquoted name)."""
+    ((n,),) = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+    ).fetchall()
+    return n > 0
+
+
+def model_row(con, table: str, model: str, columns: str) -> tuple | None:
+    """``columns`` of a per-model state table's row for ``model``; None when the table or
+    the row does not exist yet (``table`` and ``columns`` are internal names, not input)."""
+    if not table_exists(con, table):
+        return None
+    rows = con.execute(f"SELECT {columns} FROM {table} WHERE model = ?", [model]).fetchall()
+    return rows[0] if rows else None

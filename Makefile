@@ -32,7 +32,7 @@ run: demo
 	$(BIN)/monitoring-pipelines status --days 3
 
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not integration"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not integration" --durations=15
 
 # Needs a real PostgreSQL server (Debian's postgresql package; the test starts and stops it).
 test-integration: setup

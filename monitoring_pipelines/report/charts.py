@@ -1,5 +1,7 @@
-"""PNG charts of metrics over days, drawn with matplotlib's Agg canvas (no display, no pyplot
-global state). Every function returns PNG bytes; :func:`data_uri` inlines them."""
+"""PNG charts of metrics over days for Dagster metadata (markdown images), drawn with
+matplotlib's Agg canvas (no display, no pyplot global state). Every function returns PNG
+bytes; :func:`data_uri` inlines them. The HTML reports draw inline SVG instead (``svg.py``):
+about forty charts a report, where matplotlib's text layout cost seconds."""
 
 from __future__ import annotations
 

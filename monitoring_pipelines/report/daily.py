@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from monitoring_pipelines.report import charts, sections
+from monitoring_pipelines.report import sections, svg
 from monitoring_pipelines.report.data import SEVERITY, headline_series, load_metrics
-from monitoring_pipelines.report.html import HEALTH_LABELS, badge, fmt, image, page, section
+from monitoring_pipelines.report.html import HEALTH_LABELS, badge, fmt, page, section
 
 HISTORY_DAYS = 30
 SPECIAL = {
@@ -83,7 +83,7 @@ def overview_report(
                 section(
                     "status",
                     "Worst status per family (0 ok, 1 warn, 2 alert)",
-                    image(charts.heatmap(worst, title="worst status by family"), "status"),
+                    svg.heatmap(worst, title="worst status by family"),
                 ),
             )
         )
@@ -96,11 +96,11 @@ def overview_report(
         series = {m: headline_series(history, family, m) for m in metrics}
         series = {m: s for m, s in series.items() if not s.empty}
         if series:
-            body += image(charts.lines_over_days(series, title=title), title)
+            body += svg.lines_over_days(series, title=title)
     for m in sections.performance_metrics(history, limit=2):
         e = headline_series(history, "estimated_performance", m)
         r = headline_series(history, "performance", m)
-        body += image(charts.realized_vs_estimated(e, r[r.value.notna()], metric=m), m)
+        body += svg.realized_vs_estimated(e, r[r.value.notna()], metric=m)
     parts.append(("signs", "Vital signs", section("signs", "Vital signs over time", body)))
     return page(f"{model} — overview", f"{first} to {last}, {len(days)} days with figures", parts)
 

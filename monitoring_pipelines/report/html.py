@@ -1,4 +1,4 @@
-"""HTML building blocks of the reports: escaped text, tables, inline images, sections.
+"""HTML building blocks of the reports: escaped text, tables, sections (charts: ``svg.py``).
 Everything is inline (CSS and images): the page makes no request to any server."""
 
 from __future__ import annotations
@@ -6,8 +6,6 @@ from __future__ import annotations
 from html import escape
 
 import pandas as pd
-
-from monitoring_pipelines.report.charts import data_uri
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2933;
@@ -20,7 +18,7 @@ margin:14px 0}
 table{border-collapse:collapse;font-size:12px;margin:6px 0}
 th,td{border-bottom:1px solid #e4e7eb;padding:3px 8px;text-align:left}
 th{background:#f0f4f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
-img{max-width:100%;display:block;margin:6px 0}
+svg.chart{max-width:100%;height:auto;display:block;margin:6px 0;background:#fff}
 .badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;color:#fff}
 .ok{background:#2e7d32}.warn,.warning{background:#f9a825;color:#1f2933}
 .alert,.critical{background:#c62828}.none{background:#9aa5b1}
@@ -67,11 +65,6 @@ def table(frame: pd.DataFrame, columns: list[str], *, limit: int | None = None) 
     if limit is not None and len(frame) > limit:
         more = f'<p class="muted">{len(frame) - limit} more rows not shown</p>'
     return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
-
-
-def image(png: bytes, alt: str) -> str:
-    """An inline PNG."""
-    return f'<img alt="{escape(alt)}" src="{data_uri(png)}">'
 
 
 def section(anchor: str, title: str, body: str, status: str | None = None) -> str:

@@ -7,9 +7,9 @@ from datetime import date
 
 import pandas as pd
 
-from monitoring_pipelines.report import charts
+from monitoring_pipelines.report import svg
 from monitoring_pipelines.report.data import SEVERITY, headline_series, worst_status
-from monitoring_pipelines.report.html import HEALTH_LABELS, badge, fmt, image, section, table
+from monitoring_pipelines.report.html import HEALTH_LABELS, badge, fmt, section, table
 
 # Vital signs in report order: family -> (anchor, title). Families not listed go to "other".
 VITAL_SIGNS = {
@@ -60,11 +60,8 @@ def verdict(history: pd.DataFrame, day: date) -> str:
     body += table(causes, ["rank", "kind", "name", "weight", "status"], limit=TOP)
     series = headline_series(history, "verdict", "health")
     if len(series) > 1:
-        body += image(
-            charts.lines_over_days(
-                {"health (0 ok, 1 warning, 2 critical)": series}, title="health verdict over days"
-            ),
-            "health verdict over days",
+        body += svg.lines_over_days(
+            {"health (0 ok, 1 warning, 2 critical)": series}, title="health verdict over days"
         )
     return section("verdict", "Health verdict", body, level)
 
@@ -74,7 +71,7 @@ def _headline_charts(fam: pd.DataFrame, metrics: list[str], title: str) -> str:
     series = {m: s for m, s in series.items() if s["value"].notna().any()}
     if not series:
         return ""
-    return image(charts.lines_over_days(series, title=title), title)
+    return svg.lines_over_days(series, title=title)
 
 
 def quality(history: pd.DataFrame, day: date) -> str | None:
@@ -123,25 +120,19 @@ def drift(history: pd.DataFrame, day: date) -> str | None:
     body += "<h3>Most drifted features</h3>" + table(ranked, cols + ["status"], limit=TOP)
     if not ranked.empty:
         top = ranked.head(TOP)
-        body += image(
-            charts.bars(
-                top["feature"].tolist(),
-                top["drift_effect"].astype(float).tolist(),
-                top["status"].tolist(),
-                title=f"drift effect by feature on {day}",
-            ),
-            "drift effect by feature",
+        body += svg.bars(
+            top["feature"].tolist(),
+            top["drift_effect"].astype(float).tolist(),
+            top["status"].tolist(),
+            title=f"drift effect by feature on {day}",
         )
         matrix = drift_matrix(fam)
         if matrix.shape[1] > 1:
-            body += image(
-                charts.heatmap(
-                    matrix,
-                    title="drift effect by feature over days (>= 1: alert)",
-                    threshold=1.0,
-                    vmax=3.0,
-                ),
-                "drift by feature over days",
+            body += svg.heatmap(
+                matrix,
+                title="drift effect by feature over days (>= 1: alert)",
+                threshold=1.0,
+                vmax=3.0,
             )
     body += _headline_charts(fam, ["drifted_share", "warned_share"], "share of features drifted")
     outputs = today[(today.metric == "drift_effect") & today.subject.str.startswith(NOT_FEATURES)]
@@ -200,7 +191,7 @@ def performance(history: pd.DataFrame, day: date) -> str | None:
         r = r[r["value"].notna()]
         if e.empty and r.empty:
             continue
-        body += image(charts.realized_vs_estimated(e, r, metric=m), f"{m} realized vs estimated")
+        body += svg.realized_vs_estimated(e, r, metric=m)
     return section("performance", VITAL_SIGNS["performance"], body, _status(today))
 
 
@@ -236,14 +227,11 @@ def generic(history: pd.DataFrame, day: date, family: str, title: str) -> str | 
         metric = flags.sort_values(ascending=False).index[0]
         rows = subjects[subjects.metric == metric]
         rows = rows.reindex(rows["value"].abs().sort_values(ascending=False).index).head(TOP)
-        body += image(
-            charts.bars(
-                rows["subject"].tolist(),
-                rows["value"].astype(float).tolist(),
-                rows["status"].tolist(),
-                title=f"{family}: {metric} by subject",
-            ),
-            f"{family} {metric} by subject",
+        body += svg.bars(
+            rows["subject"].tolist(),
+            rows["value"].astype(float).tolist(),
+            rows["status"].tolist(),
+            title=f"{family}: {metric} by subject",
         )
     return section(family, title, body, _status(today))
 

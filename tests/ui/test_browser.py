@@ -267,7 +267,7 @@ def test_dagster_ui_and_report_in_chromium(demo, dagster_ui):
             for section in ("verdict", "quality", "drift", "performance", "health"):
                 assert page.locator(f"section#{section}").count() == 1, section
             assert "monthly_charges" in page.locator("section#drift").inner_text()
-            assert page.locator("section#drift img").count() >= 2
+            assert page.locator("section#drift svg.chart").count() >= 2
             page.set_viewport_size({"width": 1200, "height": 1600})
             _shot(page, "html_report.png")
         finally:

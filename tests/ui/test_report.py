@@ -6,6 +6,7 @@ import base64
 import re
 from datetime import timedelta
 from html import unescape
+from xml.etree import ElementTree
 
 import pytest
 
@@ -19,13 +20,14 @@ from monitoring_pipelines.store.schema import ensure_shared_tables
 from tests.ui.conftest import HOSTILE, LAST, write_store
 
 PNG = b"\x89PNG\r\n\x1a\n"
-IMG = re.compile(r'<img alt="[^"]*" src="([^"]+)"')
+SVG = re.compile(r"<svg .*?</svg>", re.S)
 
 
-def _images(html: str) -> list[bytes]:
-    srcs = IMG.findall(html)
-    assert all(s.startswith("data:image/png;base64,") for s in srcs)
-    return [base64.b64decode(s.split(",", 1)[1]) for s in srcs]
+def _charts(html: str) -> list[ElementTree.Element]:
+    """Every inline SVG chart of ``html``, parsed as XML (so each is well formed)."""
+    charts = [ElementTree.fromstring(s) for s in SVG.findall(html)]
+    assert all(c.get("class") == "chart" and c.find("title").text for c in charts)
+    return charts
 
 
 def _section(html: str, anchor: str) -> str:
@@ -111,12 +113,11 @@ def test_report_is_self_contained_and_small_at_scale(tmp_path):
     for page in (html, overview):
         assert len(page.encode()) < 2_000_000
         assert not re.search(r"https?://", page)
-        srcs = re.findall(r'src="([^"]*)"', page)
-        assert all(s.startswith("data:image/png;base64,") for s in srcs)
+        assert "<img" not in page and "xmlns" not in page  # charts are inline SVG
         hrefs = re.findall(r'href="([^"]*)"', page)
         assert all(re.fullmatch(r"#\w+|\d{4}-\d\d-\d\d\.html", h) for h in hrefs), hrefs
-        images = _images(page)
-        assert images and all(png.startswith(PNG) for png in images)
+        charts = _charts(page)
+        assert len(charts) >= 3 and all(len(c) > 5 for c in charts)
     assert "1e+06" in _section(html, "health")  # the day's volume, from the metrics table
 
 

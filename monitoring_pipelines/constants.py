@@ -52,6 +52,7 @@ OPERATING_POINT = "operating_point"
 MODEL_COMPARISON = "model_comparison"
 SEGMENT_PERFORMANCE = "segment_performance"  # family 'segment'
 WORST_SLICES = "worst_slices"  # family 'slices'
+SLICE_BASELINES = "slice_baselines"  # per model, reference group
 FAIRNESS = "fairness"  # family 'fairness'
 OUTLIER_DETECTOR = "outlier_detector"  # per model, reference group
 OUTLIERS = "outliers"  # family 'outliers'

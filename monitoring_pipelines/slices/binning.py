@@ -60,9 +60,42 @@ def bin_labels(values: pd.Series, edges: tuple[float, ...]) -> np.ndarray:
     return labels
 
 
+_FITTED: dict[tuple, Binning] = {}  # per process: database, model, reference version, settings
+_FITTED_MAX = 64
+
+
 def fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:
     """Bin edges at the reference's quantiles 1/b .. (b-1)/b (observed values) of each
-    numeric feature (b = ``slices.numeric_bins``; repeated edges merged), in DuckDB."""
+    numeric feature (b = ``slices.numeric_bins``; repeated edges merged), in DuckDB.
+
+    A scan of the whole reference: kept per process for the database file, the reference
+    version (fingerprint and load time) and the settings, so a day's two slice assets and
+    every later day reuse it; without a reference version it is computed every time."""
+    from monitoring_pipelines.drift.sorted_reference import reference_version
+
+    version = reference_version(con, cfg.name)
+    if version is None:
+        return _fit_binning(con, cfg)
+    ((path,),) = con.execute(
+        "SELECT coalesce(path, database_name) FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchall()
+    key = (
+        path,
+        cfg.name,
+        version,
+        cfg.slices.numeric_bins,
+        tuple(cfg.features.numeric),
+        tuple(slicing_columns(cfg)),
+    )
+    if key not in _FITTED:
+        if len(_FITTED) >= _FITTED_MAX:
+            _FITTED.pop(next(iter(_FITTED)))
+        _FITTED[key] = _fit_binning(con, cfg)
+    return _FITTED[key]
+
+
+def _fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:
     columns = slicing_columns(cfg)
     table = reference_table(cfg.name)
     have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}

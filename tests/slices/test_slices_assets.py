@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import dagster as dg
@@ -173,5 +174,71 @@ def test_reference_baseline_in_chunks_equals_one_pass(home, monkeypatch):
             assert whole.keys() == chunked.keys() and len(whole) > 10
             for key, gap in whole.items():
                 assert chunked[key] == pytest.approx(gap, abs=1e-12), key
+    finally:
+        con.close()
+
+
+def test_slice_baselines_asset_fills_the_cache_the_daily_assets_read(home, monkeypatch):
+    """The reference job computes both baselines; a day's segment and slice searches then
+    only look them up (the computation is made to fail if they try)."""
+    from monitoring_pipelines.defs.slices.assets import slice_baselines
+    from monitoring_pipelines.slices import baseline
+    from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED
+
+    monitoring = _store(home)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(k.MODEL_DIM, ["toy"])
+    result = dg.materialize(
+        [slice_baselines],
+        partition_key="toy",
+        resources={"monitoring": monitoring},
+        instance=instance,
+    )
+    meta = result.asset_materializations_for_node(slice_baselines.op.name)[0].metadata
+    assert meta["realized_groups"].value > 10 and meta["estimated_groups"].value > 10
+    con = connect(home.database, read_only=True)
+    try:
+        stored = dict(
+            con.execute("SELECT source, gaps FROM slice_baselines WHERE model = 'toy'").fetchall()
+        )
+    finally:
+        con.close()
+    assert set(stored) == {REALIZED, ESTIMATED}
+    for source in (REALIZED, ESTIMATED):
+        gaps = json.loads(stored[source])
+        assert len(gaps) == meta[f"{source}_groups"].value
+        assert max(gaps.values()) == meta[f"{source}_hardest_relative_gap"].value
+
+    def fail(*a):
+        raise AssertionError("the baseline was recomputed in a daily asset")
+
+    monkeypatch.setattr(baseline, "compute_reference_gaps", fail)
+    result = dg.materialize(
+        [segment_performance_asset, worst_slices],
+        partition_key=model_day_key("toy", DAY),
+        resources={"monitoring": monitoring},
+        instance=instance,
+    )
+    assert result.success
+
+
+def test_binning_is_kept_per_loaded_reference(home, monkeypatch):
+    from monitoring_pipelines.slices import binning as module
+
+    cfg = ModelConfig.model_validate(CONFIG)
+    path = write_toy_reference(home)
+    fits = []
+    fit = module._fit_binning
+    monkeypatch.setattr(module, "_fit_binning", lambda con, c: fits.append(c.name) or fit(con, c))
+    con = connect(home.database)
+    try:
+        load_reference(con, cfg, path)
+        first = module.fit_binning(con, cfg)
+        assert module.fit_binning(con, cfg) is first and len(fits) == 1
+        assert first == fit(con, cfg) and first.edges  # the cached fit is the fit
+        other = cfg.model_copy(update={"slices": cfg.slices.model_copy(update={"numeric_bins": 3})})
+        assert module.fit_binning(con, other) != first and len(fits) == 2
+        load_reference(con, cfg, path)  # a reload is a new reference version
+        assert module.fit_binning(con, cfg) == first and len(fits) == 3
     finally:
         con.close()

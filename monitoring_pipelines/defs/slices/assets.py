@@ -6,12 +6,12 @@ import dagster as dg
 
 from monitoring_pipelines import constants as k
 from monitoring_pipelines.defs.common import headline, model_day_asset, write_family
-from monitoring_pipelines.defs.partitions import BY_MODEL, split_key
+from monitoring_pipelines.defs.partitions import BY_MODEL, MODELS, split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.performance.estimator import load_estimator
 from monitoring_pipelines.slices.baseline import reference_gaps
 from monitoring_pipelines.slices.binning import fit_binning
-from monitoring_pipelines.slices.loss import read_rows, row_loss
+from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED, read_rows, row_loss
 from monitoring_pipelines.slices.search import SliceSearch, search_metrics, search_slices
 from monitoring_pipelines.slices.search import slices_table as top_table
 from monitoring_pipelines.slices.segments import SegmentPerformance, segment_performance
@@ -23,6 +23,7 @@ DEPS = [
     k.DATA_QUALITY,
     k.GROUND_TRUTH,
     dg.AssetDep(k.PERFORMANCE_ESTIMATOR, partition_mapping=BY_MODEL),
+    dg.AssetDep(k.SLICE_BASELINES, partition_mapping=BY_MODEL),
 ]
 SEVERITY_ORDER = {"ok": 0, "warn": 1, "alert": 2}
 SEVERITY = {"alert": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
@@ -77,6 +78,39 @@ def slices_check(result: SliceSearch, cfg) -> dg.AssetCheckResult:
         "check_worst_slices", "slice", x.slice_id, x.gap, x.relative_gap,
         x.reference_relative_gap, x.p_adjusted, x.status, threshold, result.mean_loss,
     )  # fmt: skip
+
+
+@dg.asset(
+    key=k.SLICE_BASELINES,
+    partitions_def=MODELS,
+    group_name=k.GROUP_REFERENCE,
+    deps=[k.REFERENCE_DATA, k.PERFORMANCE_ESTIMATOR],
+    kinds={"duckdb", "python"},
+    pool=k.POOL,
+    description="Each one- and two-feature group's usual relative loss gap on the reference "
+    "(realized loss from the reference's labels, estimated loss from the performance "
+    "estimator), kept in table slice_baselines: computed once per reference, estimator and "
+    "slice settings, so the daily segment and slice searches only look it up.",
+)
+def slice_baselines(
+    context: dg.AssetExecutionContext, monitoring: MonitoringResource
+) -> dg.MaterializeResult:
+    cfg = monitoring.model(context.partition_key)
+    s = cfg.slices
+    if not (s.enabled and s.judge_against_reference):
+        return dg.MaterializeResult(metadata={"note": "no baseline needed by slices settings"})
+    metadata = {}
+    with monitoring.connect() as con:
+        state = load_estimator(con, cfg.name)
+        binning = fit_binning(con, cfg)
+        for source in (REALIZED, ESTIMATED):
+            gaps = reference_gaps(con, cfg, state, binning, source)
+            metadata[f"{source}_groups"] = len(gaps)
+            if gaps:
+                worst = max(gaps, key=gaps.get)
+                metadata[f"{source}_hardest_group"] = worst
+                metadata[f"{source}_hardest_relative_gap"] = float(gaps[worst])
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @model_day_asset(

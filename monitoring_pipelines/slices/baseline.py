@@ -118,7 +118,7 @@ def compute_reference_gaps(
     parts = []
     for rowids, loss in zip(chunks, losses, strict=True):
         ref = reference_rows(con, cfg, columns=cols, rowids=rowids)
-        labels = binning.labels(ref.frame)
+        labels = binning.codes(ref.frame)
         groups, _ = group_stats(labels, loss, max_features=cfg.slices.max_features, centre=centre)
         parts.append(groups)
     keys = [c for c in parts[0].columns if c not in ("n", "s", "ss")]

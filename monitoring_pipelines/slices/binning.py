@@ -27,37 +27,74 @@ class Binning:
     columns: tuple[str, ...]
     edges: dict[str, tuple[float, ...]]
 
-    def labels(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """One string label per row and slicing column (columns absent from ``frame`` are
-        left out)."""
+    def labels(self, frame: pd.DataFrame, columns=None) -> pd.DataFrame:
+        """One string label per row and slicing column (``columns``: a subset; columns
+        absent from ``frame`` are left out)."""
         out = {}
-        for col in self.columns:
+        for col, (code, names) in self.codes(frame, columns).items():
+            out[col] = names[code]
+        return pd.DataFrame(out, index=frame.index)
+
+    def codes(self, frame: pd.DataFrame, columns=None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per slicing column in ``frame`` (or in ``columns``): an integer code per row and
+        the label of each code (``names[code]`` is the row's label). Distinct codes have
+        distinct labels. Cheaper than :meth:`labels`: no string per row."""
+        wanted = self.columns if columns is None else [c for c in self.columns if c in columns]
+        out = {}
+        for col in wanted:
             if col not in frame:
                 continue
             if col in self.edges:
-                out[col] = bin_labels(pd.to_numeric(frame[col], errors="coerce"), self.edges[col])
+                out[col] = bin_codes(pd.to_numeric(frame[col], errors="coerce"), self.edges[col])
             else:
-                values = frame[col].astype("string")
-                out[col] = values.fillna(MISSING).astype(object)
-        return pd.DataFrame(out, index=frame.index)
+                out[col] = value_codes(frame[col])
+        return out
+
+
+def value_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and labels of a categorical column: its values as strings, nulls
+    ``<missing>``; values with the same string share a code."""
+    code, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = pd.Series(uniques).astype("string").to_numpy(object)
+    names = np.append(names, MISSING)
+    code = np.where(code < 0, len(names) - 1, code).astype(np.int64)
+    return _one_code_per_label(code, names)  # e.g. 1 and "1", or a literal "<missing>"
+
+
+def _one_code_per_label(code: np.ndarray, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes remapped so that codes sharing a label become one."""
+    merged, unique = pd.factorize(names)
+    if len(unique) < len(names):
+        code = merged[code].astype(np.int64)
+    return code, np.asarray(unique, dtype=object)
 
 
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
-def bin_labels(values: pd.Series, edges: tuple[float, ...]) -> np.ndarray:
-    """Interval labels of ``values`` for bins closed on the left at ``edges``."""
+def bin_names(edges: tuple[float, ...]) -> np.ndarray:
+    """Interval labels of the bins closed on the left at ``edges``, then ``<missing>``."""
     names = [
         f"[{_fmt(lo)},{_fmt(hi)})"
         for lo, hi in zip((-np.inf, *edges), (*edges, np.inf), strict=True)
     ]
     names = [n.replace("[-inf", "(-inf") for n in names]
+    return np.asarray([*names, MISSING], dtype=object)
+
+
+def bin_codes(values: pd.Series, edges: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Bin index of each value (nulls: the last code, ``<missing>``) and the bins' labels."""
     x = values.to_numpy(float)
-    index = np.searchsorted(np.asarray(edges, float), x, side="right")
-    labels = np.asarray(names, dtype=object)[index]
-    labels[np.isnan(x)] = MISSING
-    return labels
+    code = np.searchsorted(np.asarray(edges, float), x, side="right").astype(np.int64)
+    code[np.isnan(x)] = len(edges) + 1
+    return _one_code_per_label(code, bin_names(edges))  # edges equal to 4 digits
+
+
+def bin_labels(values: pd.Series, edges: tuple[float, ...]) -> np.ndarray:
+    """Interval labels of ``values`` for bins closed on the left at ``edges``."""
+    code, names = bin_codes(values, edges)
+    return names[code]
 
 
 _FITTED: dict[tuple, Binning] = {}  # per process: database, model, reference version, settings

@@ -12,8 +12,20 @@ import numpy as np
 import pandas as pd
 
 
+Codes = dict[str, tuple[np.ndarray, np.ndarray]]  # column -> (code per row, label per code)
+
+
+def factorize(labels: pd.DataFrame) -> Codes:
+    """Codes of a frame of labels (one non-null label per row and column)."""
+    out = {}
+    for c in labels.columns:
+        code, uniques = pd.factorize(labels[c], use_na_sentinel=True)
+        out[c] = (code.astype(np.int64), np.asarray(uniques, dtype=object))
+    return out
+
+
 def group_stats(
-    labels: pd.DataFrame,
+    labels: pd.DataFrame | Codes,
     loss: np.ndarray,
     *,
     max_features: int = 2,
@@ -23,43 +35,55 @@ def group_stats(
     loss centred on ``centre`` (default: its mean over all rows), which keeps variances
     accurate.
 
-    ``labels``: one non-null string label per row and column. Groups are every value of each
-    column and, with ``max_features`` 2, every pair of values of two columns. Returns one row
-    per group with the labels' columns (None where the column is not part of the group),
-    plus ``n``, ``s``, ``ss``; a group's mean loss is ``centre + s / n``.
+    ``labels``: one non-null label per row and column, as a frame or as codes
+    (:meth:`Binning.codes <monitoring_pipelines.slices.binning.Binning.codes>`, distinct
+    codes with distinct labels). Groups are every value of each column and, with
+    ``max_features`` 2, every pair of values of two columns. Returns one row per non-empty
+    group with the labels' columns (None where the column is not part of the group), plus
+    ``n``, ``s``, ``ss``; a group's mean loss is ``centre + s / n``.
     """
-    cols = list(labels.columns)
+    codes = factorize(labels) if isinstance(labels, pd.DataFrame) else labels
+    cols = list(codes)
     if not cols or len(loss) == 0:
         return pd.DataFrame(columns=[*cols, "n", "s", "ss"]), 0.0
     centre = float(np.mean(loss)) if centre is None else float(centre)
     d = np.asarray(loss, float) - centre
     d2 = d * d
-    codes, names = [], []
-    for c in cols:
-        code, uniques = pd.factorize(labels[c], use_na_sentinel=True)
-        codes.append(code.astype(np.int64))
-        names.append(np.asarray(uniques, dtype=object))
+    code = [codes[c][0] for c in cols]
+    names = [codes[c][1] for c in cols]
     sets: list[tuple[int, ...]] = [(i,) for i in range(len(cols))]
     if max_features >= 2:
         sets += list(combinations(range(len(cols)), 2))
-    parts = []
+    # per set: which columns take part and the label index of each non-empty group
+    label_index: list[list[np.ndarray | None]] = [[] for _ in cols]
+    ns, ss1, ss2 = [], [], []
     for group in sets:
         if len(group) == 1:
-            key, size = codes[group[0]], len(names[group[0]])
+            key, size = code[group[0]], len(names[group[0]])
         else:
             i, j = group
-            key, size = codes[i] * len(names[j]) + codes[j], len(names[i]) * len(names[j])
+            key, size = code[i] * len(names[j]) + code[j], len(names[i]) * len(names[j])
         n = np.bincount(key, minlength=size)
         hit = np.flatnonzero(n)
-        part = {c: np.full(len(hit), None, dtype=object) for c in cols}
-        if len(group) == 1:
-            part[cols[group[0]]] = names[group[0]][hit]
-        else:
-            i, j = group
-            part[cols[i]] = names[i][hit // len(names[j])]
-            part[cols[j]] = names[j][hit % len(names[j])]
-        part["n"] = n[hit]
-        part["s"] = np.bincount(key, weights=d, minlength=size)[hit]
-        part["ss"] = np.bincount(key, weights=d2, minlength=size)[hit]
-        parts.append(pd.DataFrame(part))
-    return pd.concat(parts, ignore_index=True), centre
+        parts = (
+            {group[0]: hit}
+            if len(group) == 1
+            else {
+                group[0]: hit // len(names[group[1]]),
+                group[1]: hit % len(names[group[1]]),
+            }
+        )
+        for c in range(len(cols)):
+            label_index[c].append(parts.get(c, -np.ones(len(hit), np.int64)))
+        ns.append(n[hit])
+        ss1.append(np.bincount(key, weights=d, minlength=size)[hit])
+        ss2.append(np.bincount(key, weights=d2, minlength=size)[hit])
+    out = {}
+    for c, col in enumerate(cols):
+        index = np.concatenate(label_index[c])
+        values = np.append(names[c], None)[index]  # -1: the appended None
+        out[col] = values
+    out["n"] = np.concatenate(ns)
+    out["s"] = np.concatenate(ss1)
+    out["ss"] = np.concatenate(ss2)
+    return pd.DataFrame(out), centre

@@ -18,7 +18,7 @@ import pandas as pd
 
 from monitoring_pipelines.config.slices import SliceSettings
 from monitoring_pipelines.slices.binning import Binning
-from monitoring_pipelines.slices.groups import group_stats
+from monitoring_pipelines.slices.groups import Codes, group_stats
 from monitoring_pipelines.slices.loss import REALIZED, RowLoss
 from monitoring_pipelines.slices.stats import adjust, moments, welch_greater
 from monitoring_pipelines.store.metrics import Metric
@@ -78,11 +78,14 @@ def status(significant: bool, excess_gap: float, s: SliceSettings) -> str:
     return "ok"
 
 
-def sliceable(labels: pd.DataFrame, binning: Binning, s: SliceSettings) -> pd.DataFrame:
-    """The label columns worth slicing: numeric ones, and categorical ones with at most
-    ``max_categories`` distinct values."""
-    keep = [c for c in labels if c in binning.edges or labels[c].nunique() <= s.max_categories]
-    return labels[keep]
+def sliceable(codes: Codes, binning: Binning, s: SliceSettings) -> Codes:
+    """The columns worth slicing (as codes): numeric ones, and categorical ones with at
+    most ``max_categories`` distinct values."""
+    return {
+        c: (code, names)
+        for c, (code, names) in codes.items()
+        if c in binning.edges or np.count_nonzero(np.bincount(code)) <= s.max_categories
+    }
 
 
 def _conditions(frame: pd.DataFrame, cols: list[str]) -> list[tuple[tuple[str, str], ...]]:
@@ -104,7 +107,7 @@ def search_slices(
     ``reference``: slice id -> its relative gap on the reference; a slice's status judges
     its relative gap minus that (0 for slices not in it)."""
     reference = reference or {}
-    labels = sliceable(binning.labels(loss.frame), binning, s)
+    labels = sliceable(binning.codes(loss.frame), binning, s)
     big_n = len(loss.loss)
     out = SliceSearch(loss.source, big_n, loss.served, loss.labelled, float("nan"), 0)
     if big_n == 0:
@@ -113,7 +116,7 @@ def search_slices(
     total_s = 0.0  # the centred loss sums to zero over all rows
     total_ss = float(np.sum((loss.loss - centre) ** 2))
     out.mean_loss = centre
-    cols = list(labels.columns)
+    cols = list(labels)
     groups["conditions"] = _conditions(groups, cols)
     need = max(s.min_support, int(np.ceil(s.min_support_share * big_n)))
     groups = groups[(groups["n"] >= need) & (groups["n"] < big_n)].reset_index(drop=True)

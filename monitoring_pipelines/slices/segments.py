@@ -86,9 +86,9 @@ def segment_gaps(
     segment's relative gap on the reference (``reference``: segment id -> gap; 0 if absent)."""
     s = cfg.slices
     reference = reference or {}
-    labels = binning.labels(loss.frame)[[c for c in cfg.segments if c in loss.frame]]
+    labels = binning.codes(loss.frame, [c for c in cfg.segments if c in loss.frame])
     big_n = len(loss.loss)
-    if labels.empty or big_n == 0:
+    if not labels or big_n == 0:
         return [], float(np.mean(loss.loss)) if big_n else float("nan")
     groups, centre = group_stats(labels, loss.loss, max_features=1)
     total_ss = float(np.sum((loss.loss - centre) ** 2))
@@ -101,7 +101,7 @@ def segment_gaps(
     p_adj[judged] = adjust(p[judged], s.correction)
     out = []
     for i, row in groups.iterrows():
-        col = next(c for c in labels.columns if row[c] is not None)
+        col = next(c for c in labels if row[c] is not None)
         rel = m1[i] / centre if centre > 0 else 0.0
         sig = bool(judged[i] and p_adj[i] < s.alpha)
         sid = f"{col}={row[col]}"
@@ -129,7 +129,7 @@ def segment_performance(
     loss, ``mean_loss``, ``gap`` (carrying the status), ``relative_gap``,
     ``reference_relative_gap`` (``reference``, see :func:`segment_gaps`) and ``p_adjusted``."""
     out = SegmentPerformance(loss.source if loss else None, float("nan"))
-    labels = binning.labels(data.rows.frame)
+    labels = binning.labels(data.rows.frame, cfg.segments)
     cols = [c for c in cfg.segments if c in labels]
     bands = state.bands if state else None
     lab_idx = np.flatnonzero(data.labelled)

@@ -55,6 +55,35 @@ def test_bin_labels_are_left_closed_intervals():
     ]
 
 
+def test_codes_group_like_the_string_labels():
+    """Integer codes (what the search uses) give the groups of the per-row string labels,
+    including nulls, mixed types that print alike, and bins whose edges print alike."""
+    from monitoring_pipelines.slices.groups import group_stats
+
+    f = frame(2_000, 9)
+    f["mixed"] = pd.Series([1, "1", 2.5, None] * 500, dtype=object)
+    f["y"] = np.random.default_rng(1).normal(size=len(f))
+    binning = Binning(("x", "y", "city", "tier", "mixed"), {**EDGES, "y": (0.100001, 0.100002)})
+    loss = np.random.default_rng(2).uniform(size=len(f))
+    codes = binning.codes(f)
+    labels = binning.labels(f)
+    for col, (code, names) in codes.items():
+        assert len(set(names)) == len(names)  # one code per label
+        assert list(names[code]) == list(labels[col])
+    assert set(codes["mixed"][1][codes["mixed"][0]]) == {"1", "2.5", "<missing>"}
+    assert len(set(codes["y"][1][codes["y"][0]])) == 2  # two edges that print alike: one
+
+    def table(groups):
+        cols = [c for c in groups.columns if c not in ("n", "s", "ss")]
+        key = groups[cols].fillna("-").astype(str).agg("|".join, axis=1)
+        return groups.assign(key=key).set_index("key")[["n", "s", "ss"]].sort_index()
+
+    by_codes, c1 = group_stats(codes, loss)
+    by_labels, c2 = group_stats(labels, loss)
+    assert c1 == c2 and len(by_codes) == len(by_labels) > 30
+    pd.testing.assert_frame_equal(table(by_codes), table(by_labels), rtol=1e-12)
+
+
 def test_slice_figures_equal_a_pandas_groupby(duck):
     f = frame(600, 3)
     rng = np.random.default_rng(4)

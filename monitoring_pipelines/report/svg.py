@@ -50,28 +50,22 @@ def _label(v: float) -> str:
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values covering ``[lo, hi]`` (steps of 1, 2, 2.5 or 5 times a power of
-    ten); a single value gets a unit-wide range around it."""
+    ten). A flat range (or one within float noise of its magnitude) is padded by a tenth of
+    its value (half a unit at zero)."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return [0.0, 1.0]
     if hi < lo:
         lo, hi = hi, lo
-    if hi == lo:
-        pad = abs(lo) * 0.1 or 0.5
+    scale = max(abs(lo), abs(hi))
+    if hi - lo <= scale * 1e-9:
+        pad = scale * 0.1 or 0.5
         lo, hi = lo - pad, hi + pad
     raw = (hi - lo) / max(1, count - 1)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.floor(lo / step) * step
-    ticks = []
-    v = first
-    while v < hi + step * 0.5:
-        ticks.append(round(v, 12))
-        v += step
-        if len(ticks) > 2 * count + 2:
-            break
-    if ticks[-1] < hi:
-        ticks.append(round(ticks[-1] + step, 12))
-    return ticks
+    first, last = math.floor(lo / step), math.ceil(hi / step)
+    last = max(last, first + 1)
+    return [float(f"{k * step:.12g}") for k in range(first, last + 1)]
 
 
 class _Plot:

@@ -11,7 +11,6 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-
 Codes = dict[str, tuple[np.ndarray, np.ndarray]]  # column -> (code per row, label per code)
 
 

@@ -76,17 +76,25 @@ def _iso(d) -> str | None:
     return None if d is None or pd.isna(d) else pd.Timestamp(d).date().isoformat()
 
 
+def _as_text(values: pd.Series) -> np.ndarray:
+    """Categorical values as strings (floats, NaN included, kept as they are), converted
+    once per distinct value rather than once per row."""
+    code, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    names = np.array(
+        [u if isinstance(u, float) else str(u) for u in uniques] + [np.nan], dtype=object
+    )
+    return names[code]  # code -1 (missing) takes the appended NaN
+
+
 def model_inputs(cfg: ModelConfig, frame: pd.DataFrame) -> pd.DataFrame:
     """The features as the trainer takes them: numeric as float, categorical as strings with
     missing values as NaN."""
     out = pd.DataFrame(index=frame.index)
     for col in cfg.features.categorical:
-        values = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
-        out[col] = (
-            values.astype(object)
-            .where(values.notna(), np.nan)
-            .map(lambda v: v if isinstance(v, float) else str(v))
-        )
+        if col in frame:
+            out[col] = _as_text(frame[col])
+        else:
+            out[col] = pd.Series(np.nan, index=frame.index, dtype=object)
     for col in cfg.features.numeric:
         values = frame[col] if col in frame else pd.Series(np.nan, index=frame.index)
         out[col] = pd.to_numeric(values, errors="coerce").astype(float)
@@ -109,19 +117,32 @@ def _part(cfg: ModelConfig, frame: pd.DataFrame) -> Part:
     return Part(frame, model_inputs(cfg, frame), to_target(cfg, frame[LABEL]))
 
 
-def reference_part(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Part:
-    """The reference's labelled rows (label column renamed ``_label``)."""
+def reference_part(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, columns: list[str] | None = None
+) -> Part:
+    """The reference's labelled rows in table order (label column renamed ``_label``):
+    the features only (what training needs; a 1M-row reference with every column held
+    ~1.5 GB in pandas), or ``columns`` ("*" for all)."""
     table = reference_table(cfg.name)
-    have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    have = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     if cfg.columns.label not in have:
         raise ValueError(
             f"{cfg.name}: the reference has no label column '{cfg.columns.label}' to train on"
         )
-    frame = con.execute(
-        f"SELECT *, {qi(cfg.columns.label)} AS {LABEL} FROM {table} "
-        f"WHERE {qi(cfg.columns.label)} IS NOT NULL"
-    ).df()
-    return _part(cfg, frame)
+    wanted = cfg.features.categorical + cfg.features.numeric if columns is None else columns
+    select = "*" if wanted == ["*"] else ", ".join(qi(c) for c in have if c in set(wanted))
+    sql = (
+        f"SELECT {select + ', ' if select else ''}{qi(cfg.columns.label)} AS {LABEL} "
+        f"FROM {table} WHERE {qi(cfg.columns.label)} IS NOT NULL ORDER BY rowid"
+    )
+    if columns is not None:
+        return _part(cfg, con.execute(sql).df())
+    # text as pandas categoricals (one string object per distinct value, not per row), and
+    # only the label kept of the raw frame once the inputs are built
+    frame = con.sql(sql).to_arrow_table().to_pandas(strings_to_categorical=True)
+    part = _part(cfg, frame)
+    part.frame = part.frame[[LABEL]]
+    return part
 
 
 def recent_labelled(

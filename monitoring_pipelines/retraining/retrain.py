@@ -201,10 +201,17 @@ def _write_reference(
     version: str,
 ) -> Path:
     """The new version's reference: its training and holdout rows with the reference's
-    columns, outputs replaced by the new model's, ``model_version`` set to ``version``."""
+    columns, outputs replaced by the new model's, ``model_version`` set to ``version``.
+    The dataset kept only the reference's features: its other columns are read again here
+    (same rows, same order)."""
+    from monitoring_pipelines.retraining.dataset import reference_part
+
     ref_cols = [r[0] for r in con.execute(f"DESCRIBE {reference_table(cfg.name)}").fetchall()]
+    reference = reference_part(con, cfg, ["*"])
+    if len(reference) != len(data.reference):
+        raise RuntimeError(f"{cfg.name}: the reference changed while retraining")
     parts = []
-    for part in (data.reference, data.recent, data.holdout):
+    for part in (reference, data.recent, data.holdout):
         frame = part.frame.copy()
         frame[cfg.columns.label] = frame[LABEL]
         parts.append(frame[[c for c in ref_cols if c in frame.columns]])

@@ -9,7 +9,12 @@ from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.ingest.files import IngestionError
 from monitoring_pipelines.ingest.labels import build_ground_truth, sync_label_files
 from monitoring_pipelines.ingest.predictions import ingest_predictions
-from monitoring_pipelines.ingest.reference import fingerprint, load_reference, reference_source
+from monitoring_pipelines.ingest.reference import (
+    fingerprint,
+    load_reference,
+    reference_source,
+    stored_fingerprint,
+)
 
 
 def _failure(err: IngestionError) -> dg.Failure:
@@ -26,23 +31,34 @@ def _failure(err: IngestionError) -> dg.Failure:
     kinds={"duckdb", "python"},
     pool=k.POOL,
     deps=[k.MODEL_REGISTRY],
+    output_required=False,
     description="The model's reference (training) data, loaded into reference__<model>: the "
     "configured reference file, or once a retrained version is promoted, what that champion "
     "was trained on (its rows scored by it). Drift, estimated performance, outliers and the "
-    "starter quality suite are measured against it.",
+    "starter quality suite are measured against it. In a retraining run whose challenger was "
+    "not promoted the reference is unchanged: it is not reloaded and nothing downstream is "
+    "refitted (those steps are skipped).",
 )
-def reference_data(
-    context: dg.AssetExecutionContext, monitoring: MonitoringResource
-) -> dg.MaterializeResult:
+def reference_data(context: dg.AssetExecutionContext, monitoring: MonitoringResource):
     cfg = monitoring.model(context.partition_key)
     with monitoring.connect() as con:
         configured = monitoring.paths.resolve(cfg.reference.path)
         cfg, path, version = reference_source(con, cfg, configured)
+        if (
+            _retraining_run(context)
+            and path.exists()
+            and stored_fingerprint(con, cfg.name) == fingerprint(cfg, path)
+        ):
+            context.log.info(
+                f"{cfg.name}: the reference ({path}) is unchanged by this retraining: "
+                "not reloaded, nothing downstream refitted"
+            )
+            return
         try:
             rows = load_reference(con, cfg, path)
         except IngestionError as err:
             raise _failure(err) from None
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "rows": rows,
             "path": dg.MetadataValue.path(str(path)),
@@ -50,6 +66,15 @@ def reference_data(
             "fingerprint": fingerprint(cfg, path),
         }
     )
+
+
+def _retraining_run(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run also retrains the model (the retraining job, or any run selecting
+    model_registry): then an unchanged reference need not be reloaded."""
+    if context.job_name == k.RETRAIN_JOB:
+        return True
+    selection = context.run.asset_selection or set()
+    return dg.AssetKey(k.MODEL_REGISTRY) in selection
 
 
 @model_day_asset(

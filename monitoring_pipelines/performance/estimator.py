@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 
 from monitoring_pipelines.config import ModelConfig, Task
-from monitoring_pipelines.performance.bands import Band, chunk_weights, fit_bands
+from monitoring_pipelines.performance.bands import Band, chunk_weights, fit_bands, sampling_std
 from monitoring_pipelines.performance.cbpe import BinaryCBPE, MulticlassCBPE
 from monitoring_pipelines.performance.data import Rows
 from monitoring_pipelines.performance.dle import DLE
@@ -46,11 +46,29 @@ def fit_estimator(cfg: ModelConfig, ref: Rows) -> PerformanceEstimator:
     chunks = chunk_weights(n, s.reference_chunks)
     per_chunk = task_metrics(cfg, ref, chunks, s.calibration_bins)
     whole = task_metrics(cfg, ref, np.ones((1, n)), s.calibration_bins)
+    # the sampling error of a window's figure, from a bootstrap of (at most
+    # bootstrap_max_rows) reference rows: the floor of each band's deviation
+    rows_per_chunk = n / s.reference_chunks
+    m = int(min(rows_per_chunk, s.bootstrap_max_rows))
+    keep = np.sort(np.random.default_rng(s.seed).choice(n, m, replace=False))
+    sub = Rows(
+        ref.yhat[keep],
+        ref.y[keep],
+        None if ref.scores is None else ref.scores[keep],
+        ref.frame.iloc[:0],
+    )
+    floor = sampling_std(
+        lambda w: task_metrics(cfg, sub, w, s.calibration_bins),
+        m,
+        rows_per_chunk,
+        s.bootstrap_resamples,
+        s.seed,
+    )
     state = PerformanceEstimator(
         model=cfg.name,
         task=cfg.task.value,
         reference_rows=n,
-        bands=fit_bands(per_chunk, n / s.reference_chunks),
+        bands=fit_bands(per_chunk, rows_per_chunk, floor),
         reference={k: float(v[0]) for k, v in whole.items()},
     )
     if cfg.task is Task.regression:

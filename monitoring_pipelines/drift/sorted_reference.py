@@ -28,6 +28,8 @@ import duckdb
 import numpy as np
 from scipy.stats import kstwo
 
+from monitoring_pipelines.store.sql import database_path
+
 CACHE_BYTES = 512 * 2**20  # sorted reference columns kept per process
 
 
@@ -154,8 +156,5 @@ def sorted_reference(
 
     if version is None:
         return load()
-    ((path,),) = con.execute(
-        "SELECT coalesce(path, database_name) FROM duckdb_databases() "
-        "WHERE database_name = current_database()"
-    ).fetchall()
+    path = database_path(con)
     return CACHE.get((path, relation, expr, version), load)

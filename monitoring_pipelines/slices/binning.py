@@ -15,7 +15,7 @@ import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.slices.loss import slicing_columns
-from monitoring_pipelines.store.sql import qi, reference_table
+from monitoring_pipelines.store.sql import database_path, qi, reference_table
 
 MISSING = "<missing>"
 
@@ -113,10 +113,7 @@ def fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:
     version = reference_version(con, cfg.name)
     if version is None:
         return _fit_binning(con, cfg)
-    ((path,),) = con.execute(
-        "SELECT coalesce(path, database_name) FROM duckdb_databases() "
-        "WHERE database_name = current_database()"
-    ).fetchall()
+    path = database_path(con)
     key = (
         path,
         cfg.name,

@@ -58,3 +58,13 @@ def model_row(con, table: str, model: str, columns: str) -> tuple | None:
         return None
     rows = con.execute(f"SELECT {columns} FROM {table} WHERE model = ?", [model]).fetchall()
     return rows[0] if rows else None
+
+
+def database_path(con) -> str:
+    """The file of ``con``'s current database (its name when in memory): a key for caches
+    kept per process across connections."""
+    ((path,),) = con.execute(
+        "SELECT coalesce(path, database_name) FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchall()
+    return path

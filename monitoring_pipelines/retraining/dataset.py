@@ -117,32 +117,38 @@ def _part(cfg: ModelConfig, frame: pd.DataFrame) -> Part:
     return Part(frame, model_inputs(cfg, frame), to_target(cfg, frame[LABEL]))
 
 
-def reference_part(
-    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, columns: list[str] | None = None
-) -> Part:
-    """The reference's labelled rows in table order (label column renamed ``_label``):
-    the features only (what training needs; a 1M-row reference with every column held
-    ~1.5 GB in pandas), or ``columns`` ("*" for all)."""
+def _reference_sql(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, select: str | None) -> str:
+    """SELECT of the reference's labelled rows in table order, the label as ``_label``:
+    ``select`` columns (None: every column)."""
     table = reference_table(cfg.name)
-    have = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
     if cfg.columns.label not in have:
         raise ValueError(
             f"{cfg.name}: the reference has no label column '{cfg.columns.label}' to train on"
         )
-    wanted = cfg.features.categorical + cfg.features.numeric if columns is None else columns
-    select = "*" if wanted == ["*"] else ", ".join(qi(c) for c in have if c in set(wanted))
-    sql = (
-        f"SELECT {select + ', ' if select else ''}{qi(cfg.columns.label)} AS {LABEL} "
+    columns = "*" if select is None else select
+    return (
+        f"SELECT {columns + ', ' if columns else ''}{qi(cfg.columns.label)} AS {LABEL} "
         f"FROM {table} WHERE {qi(cfg.columns.label)} IS NOT NULL ORDER BY rowid"
     )
-    if columns is not None:
-        return _part(cfg, con.execute(sql).df())
-    # text as pandas categoricals (one string object per distinct value, not per row), and
-    # only the label kept of the raw frame once the inputs are built
+
+
+def reference_part(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Part:
+    """The reference's labelled rows, with only the features (what training needs: a
+    1M-row reference with every column held ~1.5 GB in pandas); text read as categoricals
+    (one string object per distinct value), and of the raw frame only the label kept."""
+    have = {r[0] for r in con.execute(f"DESCRIBE {reference_table(cfg.name)}").fetchall()}
+    features = [c for c in cfg.features.categorical + cfg.features.numeric if c in have]
+    sql = _reference_sql(con, cfg, ", ".join(qi(c) for c in features))
     frame = con.sql(sql).to_arrow_table().to_pandas(strings_to_categorical=True)
     part = _part(cfg, frame)
     part.frame = part.frame[[LABEL]]
     return part
+
+
+def reference_frame(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> pd.DataFrame:
+    """The rows of :func:`reference_part` (same order) with every column."""
+    return con.execute(_reference_sql(con, cfg, None)).df()
 
 
 def recent_labelled(

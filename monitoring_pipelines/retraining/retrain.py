@@ -20,7 +20,13 @@ import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig, Task
 from monitoring_pipelines.retraining import registry
-from monitoring_pipelines.retraining.dataset import LABEL, Dataset, build_dataset, model_inputs
+from monitoring_pipelines.retraining.dataset import (
+    LABEL,
+    Dataset,
+    build_dataset,
+    model_inputs,
+    reference_frame,
+)
 from monitoring_pipelines.retraining.evaluate import (
     Decision,
     Evaluation,
@@ -204,15 +210,13 @@ def _write_reference(
     columns, outputs replaced by the new model's, ``model_version`` set to ``version``.
     The dataset kept only the reference's features: its other columns are read again here
     (same rows, same order)."""
-    from monitoring_pipelines.retraining.dataset import reference_part
-
     ref_cols = [r[0] for r in con.execute(f"DESCRIBE {reference_table(cfg.name)}").fetchall()]
-    reference = reference_part(con, cfg, ["*"])
+    reference = reference_frame(con, cfg)
     if len(reference) != len(data.reference):
         raise RuntimeError(f"{cfg.name}: the reference changed while retraining")
     parts = []
-    for part in (reference, data.recent, data.holdout):
-        frame = part.frame.copy()
+    for raw in (reference, data.recent.frame, data.holdout.frame):
+        frame = raw.copy()
         frame[cfg.columns.label] = frame[LABEL]
         parts.append(frame[[c for c in ref_cols if c in frame.columns]])
     frame = pd.concat(parts, ignore_index=True)

@@ -54,7 +54,7 @@ def group_stats(
     if max_features >= 2:
         sets += list(combinations(range(len(cols)), 2))
     # per set: which columns take part and the label index of each non-empty group
-    label_index: list[list[np.ndarray | None]] = [[] for _ in cols]
+    label_index: list[list[np.ndarray]] = [[] for _ in cols]
     ns, ss1, ss2 = [], [], []
     for group in sets:
         if len(group) == 1:
@@ -78,10 +78,8 @@ def group_stats(
         ss1.append(np.bincount(key, weights=d, minlength=size)[hit])
         ss2.append(np.bincount(key, weights=d2, minlength=size)[hit])
     out = {}
-    for c, col in enumerate(cols):
-        index = np.concatenate(label_index[c])
-        values = np.append(names[c], None)[index]  # -1: the appended None
-        out[col] = values
+    for c, col in enumerate(cols):  # index -1 takes the appended None: not in the group
+        out[col] = np.append(names[c], None)[np.concatenate(label_index[c])]
     out["n"] = np.concatenate(ns)
     out["s"] = np.concatenate(ss1)
     out["ss"] = np.concatenate(ss2)

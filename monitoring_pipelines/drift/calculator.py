@@ -18,9 +18,9 @@ from monitoring_pipelines.drift.columns import (
 from monitoring_pipelines.drift.concept import concept_drift
 from monitoring_pipelines.drift.outputs import vital_signs
 from monitoring_pipelines.drift.result import DriftResult
-from monitoring_pipelines.drift.sorted_reference import reference_version
 from monitoring_pipelines.drift.stats import correct
 from monitoring_pipelines.drift.univariate import ColumnDrift, judge, measure
+from monitoring_pipelines.ingest.reference import reference_version
 
 
 def _exists(con: duckdb.DuckDBPyConnection, quoted: str) -> bool:

@@ -4,7 +4,7 @@ scipy's ``ks_2samp`` and ``wasserstein_distance`` sort both samples and search t
 sample on every call: with a million-row reference that is most of a day's drift time, and
 the reference is the same every day. Here the reference column is read from DuckDB once,
 sorted, with its prefix sums, and kept for the process (keyed on the loaded reference, see
-:func:`reference_version`); a day's m values cost O(m log n):
+:func:`monitoring_pipelines.ingest.reference.reference_version`); a day's m values cost O(m log n):
 
 - KS: the largest gap between the two empirical CDFs is reached at a day's value or just
   before one (between two of the day's values its CDF is constant and the reference's is
@@ -129,16 +129,6 @@ class _Cache:
 
 
 CACHE = _Cache(CACHE_BYTES)
-
-
-def reference_version(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
-    """Identifies the reference the store holds for ``model`` (fingerprint and load time);
-    None when unknown (older stores): then nothing is cached."""
-    from monitoring_pipelines.ingest.reference import STATE_TABLE
-    from monitoring_pipelines.store.sql import model_row
-
-    row = model_row(con, STATE_TABLE, model, "fingerprint || '@' || CAST(loaded_at AS VARCHAR)")
-    return row[0] if row else None
 
 
 def sorted_reference(

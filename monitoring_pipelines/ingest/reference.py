@@ -46,6 +46,14 @@ def reference_source(
     return cfg.model_copy(update={"reference": source}), path, entry["version"]
 
 
+def reference_version(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
+    """Identifies the reference the store holds for ``model`` (fingerprint and load time),
+    the key of the per-process caches built on it; None when unknown (older stores): then
+    nothing is cached."""
+    row = model_row(con, STATE_TABLE, model, "fingerprint || '@' || CAST(loaded_at AS VARCHAR)")
+    return row[0] if row else None
+
+
 def stored_fingerprint(con: duckdb.DuckDBPyConnection, model: str) -> str | None:
     """The fingerprint of the reference now in the store (None before the first load)."""
     row = model_row(con, STATE_TABLE, model, "fingerprint")

@@ -38,6 +38,16 @@ class Rows:
     def __len__(self) -> int:
         return len(self.yhat)
 
+    def take(self, index: np.ndarray, *, frame: bool = True) -> Rows:
+        """The rows at ``index`` (positions or a boolean mask); ``frame=False`` leaves the
+        raw columns out (metrics need only outputs and labels)."""
+        return Rows(
+            self.yhat[index],
+            None if self.y is None else self.y[index],
+            None if self.scores is None else self.scores[index],
+            self.frame.iloc[index].reset_index(drop=True) if frame else self.frame.iloc[:0],
+        )
+
 
 def _output_columns(cfg: ModelConfig, alias: str) -> list[str]:
     c = cfg.columns

@@ -51,12 +51,7 @@ def fit_estimator(cfg: ModelConfig, ref: Rows) -> PerformanceEstimator:
     rows_per_chunk = n / s.reference_chunks
     m = int(min(rows_per_chunk, s.bootstrap_max_rows))
     keep = np.sort(np.random.default_rng(s.seed).choice(n, m, replace=False))
-    sub = Rows(
-        ref.yhat[keep],
-        ref.y[keep],
-        None if ref.scores is None else ref.scores[keep],
-        ref.frame.iloc[:0],
-    )
+    sub = ref.take(keep, frame=False)
     floor = sampling_std(
         lambda w: task_metrics(cfg, sub, w, s.calibration_bins),
         m,

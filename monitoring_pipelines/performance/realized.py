@@ -45,12 +45,7 @@ def bootstrap(
         # (every figure here is a smooth, root-n consistent statistic)
         m = settings.bootstrap_max_rows
         keep = np.sort(rng.choice(n, m, replace=False))
-        sub = Rows(
-            rows.yhat[keep],
-            rows.y[keep],
-            None if rows.scores is None else rows.scores[keep],
-            rows.frame.iloc[:0],
-        )
+        sub = rows.take(keep, frame=False)
         scale = float(np.sqrt(m / n))
     w = rng.poisson(1.0, (settings.bootstrap_resamples, len(sub))).astype(float)
     centre = task_metrics(cfg, sub, np.ones((1, len(sub))), settings.calibration_bins)

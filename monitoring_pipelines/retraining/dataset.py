@@ -117,18 +117,20 @@ def _part(cfg: ModelConfig, frame: pd.DataFrame) -> Part:
     return Part(frame, model_inputs(cfg, frame), to_target(cfg, frame[LABEL]))
 
 
-def _reference_sql(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, select: str | None) -> str:
+def _reference_sql(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, columns: list[str] | None
+) -> str:
     """SELECT of the reference's labelled rows in table order, the label as ``_label``:
-    ``select`` columns (None: every column)."""
+    those of ``columns`` the reference has (None: every column)."""
     table = reference_table(cfg.name)
-    have = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+    have = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     if cfg.columns.label not in have:
         raise ValueError(
             f"{cfg.name}: the reference has no label column '{cfg.columns.label}' to train on"
         )
-    columns = "*" if select is None else select
+    select = "*" if columns is None else ", ".join(qi(c) for c in columns if c in have)
     return (
-        f"SELECT {columns + ', ' if columns else ''}{qi(cfg.columns.label)} AS {LABEL} "
+        f"SELECT {select + ', ' if select else ''}{qi(cfg.columns.label)} AS {LABEL} "
         f"FROM {table} WHERE {qi(cfg.columns.label)} IS NOT NULL ORDER BY rowid"
     )
 
@@ -137,9 +139,7 @@ def reference_part(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Part:
     """The reference's labelled rows, with only the features (what training needs: a
     1M-row reference with every column held ~1.5 GB in pandas); text read as categoricals
     (one string object per distinct value), and of the raw frame only the label kept."""
-    have = {r[0] for r in con.execute(f"DESCRIBE {reference_table(cfg.name)}").fetchall()}
-    features = [c for c in cfg.features.categorical + cfg.features.numeric if c in have]
-    sql = _reference_sql(con, cfg, ", ".join(qi(c) for c in features))
+    sql = _reference_sql(con, cfg, cfg.features.categorical + cfg.features.numeric)
     frame = con.sql(sql).to_arrow_table().to_pandas(strings_to_categorical=True)
     part = _part(cfg, frame)
     part.frame = part.frame[[LABEL]]

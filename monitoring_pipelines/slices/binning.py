@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig
+from monitoring_pipelines.ingest.reference import reference_version
 from monitoring_pipelines.slices.loss import slicing_columns
 from monitoring_pipelines.store.sql import database_path, qi, reference_table
 
@@ -108,8 +109,6 @@ def fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:
     A scan of the whole reference: kept per process for the database file, the reference
     version (fingerprint and load time) and the settings, so a day's two slice assets and
     every later day reuse it; without a reference version it is computed every time."""
-    from monitoring_pipelines.drift.sorted_reference import reference_version
-
     version = reference_version(con, cfg.name)
     if version is None:
         return _fit_binning(con, cfg)

@@ -55,12 +55,6 @@ class SegmentPerformance:
         return self.gaps[0] if self.gaps else None
 
 
-def _subset(rows: Rows, mask: np.ndarray) -> Rows:
-    scores = None if rows.scores is None else rows.scores[mask]
-    y = None if rows.y is None else rows.y[mask]
-    return Rows(rows.yhat[mask], y, scores, rows.frame[mask].reset_index(drop=True))
-
-
 def _estimated(state: PerformanceEstimator | None, rows: Rows, subject: str) -> list[Metric]:
     est = state.estimator if state else None
     if est is None or len(rows) == 0 or (not isinstance(est, DLE) and rows.scores is None):
@@ -137,7 +131,7 @@ def segment_performance(
         for value in sorted(labels[col].unique()):
             sid = f"{col}={value}"
             mask = (labels[col] == value).to_numpy()
-            seg = _subset(data.rows, mask)
+            seg = data.rows.take(mask)
             out.metrics.append(Metric("rows", int(mask.sum()), sid))
             lab_mask = mask[lab_idx]
             seg_lab = Rows(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitoring_pipelines.config.performance import PerformanceSettings
+from monitoring_pipelines.performance.weighted import poisson_weights
 
 LOWER_IS_BETTER = {
     "log_loss", "brier", "calibration_error", "rmse", "mae", "mape", "error_std",
@@ -72,7 +73,7 @@ def sampling_std(
     bootstrap of ``w_rows`` reference rows: ``metrics(w)`` gives metric -> (B,) figures
     under the (B, w_rows) weights; the spread is rescaled by sqrt(w_rows / rows_per_chunk)."""
     rng = np.random.default_rng(seed)
-    w = rng.poisson(1.0, (resamples, w_rows)).astype(float)
+    w = poisson_weights(rng, (resamples, w_rows))
     out = {}
     for name, values in metrics(w).items():
         v = values[np.isfinite(values)]

@@ -15,7 +15,7 @@ from monitoring_pipelines.performance.bands import Band, chunk_weights, fit_band
 from monitoring_pipelines.performance.cbpe import BinaryCBPE, MulticlassCBPE
 from monitoring_pipelines.performance.data import Rows
 from monitoring_pipelines.performance.dle import DLE
-from monitoring_pipelines.performance.realized import task_metrics
+from monitoring_pipelines.performance.realized import by_score, task_metrics
 from monitoring_pipelines.store.sql import model_row
 
 TABLE = "performance_estimators"
@@ -51,7 +51,7 @@ def fit_estimator(cfg: ModelConfig, ref: Rows) -> PerformanceEstimator:
     rows_per_chunk = n / s.reference_chunks
     m = int(min(rows_per_chunk, s.bootstrap_max_rows))
     keep = np.sort(np.random.default_rng(s.seed).choice(n, m, replace=False))
-    sub = ref.take(keep, frame=False)
+    sub = by_score(cfg, ref.take(keep, frame=False))
     floor = sampling_std(
         lambda w: task_metrics(cfg, sub, w, s.calibration_bins),
         m,

@@ -13,7 +13,7 @@ import numpy as np
 from monitoring_pipelines.config import ModelConfig, Task
 from monitoring_pipelines.performance.cbpe import BinaryCBPE
 from monitoring_pipelines.performance.data import Rows
-from monitoring_pipelines.performance.weighted import binary_metrics
+from monitoring_pipelines.performance.weighted import binary_metrics, ratio
 from monitoring_pipelines.store.metrics import Metric
 
 
@@ -49,6 +49,22 @@ def _band(name: str, cfg: ModelConfig, action: str) -> tuple[float | None, float
     return target - buffer, target + buffer
 
 
+def _bootstrap_counts(
+    y: np.ndarray, yhat: np.ndarray, resamples: int, seed: int
+) -> dict[str, np.ndarray]:
+    """Precision and recall under a Poisson(1) bootstrap of the rows, drawn per confusion cell:
+    the weighted count of a cell of c rows is a sum of c independent Poisson(1) weights, which
+    is Poisson(c), and the cells are independent. The same distribution as drawing a weight per
+    row, in O(resamples) rather than O(resamples x rows)."""
+    cells = np.array([y @ yhat, (1 - y) @ yhat, y @ (1 - yhat)])  # tp, fp, fn
+    tp, fp, fn = np.random.default_rng(seed).poisson(cells, (resamples, 3)).astype(float).T
+    # as binary_metrics: no predicted (or no actual) positives gives 0, not NaN
+    return {
+        "precision": np.nan_to_num(ratio(tp, tp + fp)),
+        "recall": np.nan_to_num(ratio(tp, tp + fn)),
+    }
+
+
 def operating_point(
     cfg: ModelConfig, day: Rows, labelled: Rows, cbpe: BinaryCBPE | None
 ) -> list[Metric]:
@@ -76,10 +92,8 @@ def operating_point(
         if len(labelled) >= s.min_labelled_rows and labelled.scores is not None:
             yhat = (labelled.scores >= cut).astype(float)
             ones = np.ones((1, len(labelled)))
-            rng = np.random.default_rng(s.seed)
-            w = rng.poisson(1.0, (s.bootstrap_resamples, len(labelled))).astype(float)
             point = binary_metrics(ones, labelled.y, yhat, None)
-            boot = binary_metrics(w, labelled.y, yhat, None)
+            boot = _bootstrap_counts(labelled.y, yhat, s.bootstrap_resamples, s.seed)
             alpha = 1 - s.confidence
             for name in ("precision", "recall"):
                 lo, hi = np.quantile(boot[name], [alpha / 2, 1 - alpha / 2])

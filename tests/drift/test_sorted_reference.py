@@ -51,3 +51,40 @@ def test_cache_reads_once_per_reference_version(tmp_path):
     assert b.values.min() >= 1000
     assert sr.sorted_reference(con, "ref", "x", None).values.min() >= 1000  # unknown: uncached
     con.close()
+
+
+def test_a_new_process_reads_the_sorted_column_from_beside_the_database(tmp_path):
+    db = tmp_path / "s.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE ref AS SELECT (i * 7919 % 1009)::DOUBLE AS x FROM range(5000) t(i)")
+    sr.CACHE.clear()
+    a = sr.sorted_reference(con, "ref", "x", "v1")
+    files = list((tmp_path / "s.duckdb.derived").glob("*.npy"))
+    assert len(files) == 1
+    # a new process (empty in-process cache) must not query the table: change it under the
+    # same version, and the file's values come back
+    con.execute("UPDATE ref SET x = -x")
+    sr.CACHE.clear()
+    b = sr.sorted_reference(con, "ref", "x", "v1")
+    np.testing.assert_array_equal(b.values, a.values)
+    np.testing.assert_array_equal(b.prefix, a.prefix)
+    # a reloaded reference (new version) is read again and replaces the column's old file
+    c = sr.sorted_reference(con, "ref", "x", "v2")
+    assert c.values.max() <= 0
+    assert [f.name for f in (tmp_path / "s.duckdb.derived").glob("*.npy")] != [files[0].name]
+    assert len(list((tmp_path / "s.duckdb.derived").glob("*.npy"))) == 1
+    # a damaged file is recomputed, not trusted
+    only = next((tmp_path / "s.duckdb.derived").glob("*.npy"))
+    only.write_bytes(b"not numpy")
+    sr.CACHE.clear()
+    np.testing.assert_array_equal(sr.sorted_reference(con, "ref", "x", "v2").values, c.values)
+    con.close()
+
+
+def test_an_in_memory_database_writes_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE ref AS SELECT i::DOUBLE AS x FROM range(10) t(i)")
+    sr.CACHE.clear()
+    assert len(sr.sorted_reference(con, "ref", "x", "v1")) == 10
+    assert list(tmp_path.iterdir()) == []

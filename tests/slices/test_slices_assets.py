@@ -239,6 +239,13 @@ def test_binning_is_kept_per_loaded_reference(home, monkeypatch):
         other = cfg.model_copy(update={"slices": cfg.slices.model_copy(update={"numeric_bins": 3})})
         assert module.fit_binning(con, other) != first and len(fits) == 2
         load_reference(con, cfg, path)  # a reload is a new reference version
-        assert module.fit_binning(con, cfg) == first and len(fits) == 3
+        third = module.fit_binning(con, cfg)
+        assert third == first and len(fits) == 3
+        # a new process (empty cache) reads the fit back from beside the database
+        module._FITTED.clear()
+        again = module.fit_binning(con, cfg)
+        assert again == third and again is not third and len(fits) == 3
+        # one file per model: the latest fit replaced the earlier ones
+        assert len(list(home.database.parent.glob("*.derived/binning-*.json"))) == 1
     finally:
         con.close()

@@ -18,6 +18,7 @@ from dagster._core.storage.defs_state.base import set_defs_state_storage
 from monitoring_pipelines import constants as k
 from monitoring_pipelines.defs.partitions import model_day_key
 from monitoring_pipelines.paths import ProjectPaths
+from monitoring_pipelines.store.connection import kept_open
 
 PACKAGE_DIR = Path(__file__).parent
 LOG_LEVEL = "CRITICAL"  # console log of each run; the full event log is in the instance
@@ -168,7 +169,7 @@ def run_days(
                 note = "reference unchanged: not refitted"
                 progress(DayOutcome(m, None, "ok", note), i + 1, total)
             continue
-        _run_one(ref_job, m, m, None, instance, summary, progress, i + 1, total)
+        _run_one(ref_job, m, m, None, instance, summary, progress, i + 1, total, paths.database)
     ticker = SensorTicker(defs, instance, "retraining_sensor") if retrain else None
     for i, (d, m) in enumerate(plan):
         _run_one(
@@ -181,6 +182,7 @@ def run_days(
             progress,
             len(models) + i + 1,
             total,
+            paths.database,
         )
         last_of_day = i + 1 == len(plan) or plan[i + 1][0] != d
         if ticker and last_of_day:
@@ -274,13 +276,14 @@ class SensorTicker:
                 "dagster/run_key": req.run_key,
                 "dagster/sensor_name": self.sensor.name,
             }
-            result = job.execute_in_process(
-                partition_key=req.partition_key,
-                run_config={**req.run_config, **QUIET},
-                instance=self.instance,
-                raise_on_error=False,
-                tags=tags,
-            )
+            with kept_open(paths.database):
+                result = job.execute_in_process(
+                    partition_key=req.partition_key,
+                    run_config={**req.run_config, **QUIET},
+                    instance=self.instance,
+                    raise_on_error=False,
+                    tags=tags,
+                )
             model, day = (
                 req.tags["monitoring/model"],
                 date.fromisoformat(req.tags["monitoring/day"]),
@@ -318,15 +321,16 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     return "run failed"
 
 
-def _run_one(job, key, model, day, instance, summary, progress, i, total) -> None:
+def _run_one(job, key, model, day, instance, summary, progress, i, total, database) -> None:
     t0 = time.perf_counter()
-    result = job.execute_in_process(
-        partition_key=key,
-        instance=instance,
-        raise_on_error=False,
-        tags={"model": model, "trigger": "cli"},
-        run_config=QUIET,
-    )
+    with kept_open(database):  # one open of the store for the run's steps
+        result = job.execute_in_process(
+            partition_key=key,
+            instance=instance,
+            raise_on_error=False,
+            tags={"model": model, "trigger": "cli"},
+            run_config=QUIET,
+        )
     status, message = classify(result)
     outcome = DayOutcome(model, day, status, message, time.perf_counter() - t0, result.run_id)
     if day is not None:

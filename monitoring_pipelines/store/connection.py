@@ -3,12 +3,45 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+_KEPT: dict[str, duckdb.DuckDBPyConnection] = {}  # stores held open by kept_open
+_KEPT_LOCK = threading.Lock()
+
+
+def _key(path: Path) -> str:
+    return str(path.resolve())
+
+
+@contextmanager
+def kept_open(database: Path | str) -> Iterator[None]:
+    """Hold the store open for the duration (one in-process run): every :func:`connect` to
+    it in this process meanwhile is a cursor of the open database, not a new open of the
+    file (about 35 ms each at a million reference rows, dozens per run) and the store's
+    cached pages stay warm. Other processes wait for the lock until the end, so hold it
+    for one run, not for many."""
+    path = Path(database)
+    with _KEPT_LOCK:
+        nested = _key(path) in _KEPT if path.exists() else False
+    if nested:
+        yield
+        return
+    con = connect(path)
+    key = _key(path)
+    with _KEPT_LOCK:
+        _KEPT[key] = con
+    try:
+        yield
+    finally:
+        with _KEPT_LOCK:
+            _KEPT.pop(key, None)
+        con.close()
 
 
 def connect(
@@ -17,9 +50,15 @@ def connect(
     """Open the store, waiting (with jittered backoff) while another process holds its lock.
 
     DuckDB allows one writing process per file; Dagster's ``duckdb`` pool serialises writers,
-    and this wait covers readers such as sensors and the CLI's ``status``.
+    and this wait covers readers such as sensors and the CLI's ``status``. Inside
+    :func:`kept_open` of the same file: a cursor of the open store (read-write).
     """
     path = Path(database)
+    if _KEPT and path.exists():
+        with _KEPT_LOCK:
+            kept = _KEPT.get(_key(path))
+        if kept is not None:
+            return kept.cursor()
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds

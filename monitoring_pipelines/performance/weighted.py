@@ -46,22 +46,22 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def _ranked(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per distinct score, highest first: positives and negatives at that score and the
-    cumulative positives/negatives at or above it, each (B, U). One sort for all weightings:
-    the cumulative sums are read at the last row of each group of tied scores."""
+    cumulative positives/negatives at or above it, each (B, U). One sort for all weightings
+    (none when the rows come sorted); tied scores are summed group by group."""
     if len(s) < 2 or bool(np.all(s[:-1] >= s[1:])):
         ss, wo, yo = s, w, y  # already highest first (the bootstrap sorts its rows once)
     else:
         order = np.argsort(-s, kind="stable")
         ss, wo, yo = s[order], w[:, order], y[order]
     yo = yo.astype(wo.dtype, copy=False)
-    pos, neg = wo * yo, wo * (1 - yo)
-    tp, fp = np.cumsum(pos, axis=1), np.cumsum(neg, axis=1)
-    distinct = np.append(ss[1:] != ss[:-1], True)
-    if distinct.all():  # no ties: each row is its own group
-        return pos, neg, tp, fp
-    ends = np.flatnonzero(distinct)
-    tp, fp = tp[:, ends], fp[:, ends]
-    return np.diff(tp, axis=1, prepend=0.0), np.diff(fp, axis=1, prepend=0.0), tp, fp
+    pos = wo * yo
+    starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
+    if len(starts) < len(ss):  # ties: sum each group of equal scores
+        pos, neg = np.add.reduceat(pos, starts, axis=1), np.add.reduceat(wo, starts, axis=1)
+        neg -= pos
+    else:
+        neg = wo - pos
+    return pos, neg, np.cumsum(pos, axis=1), np.cumsum(neg, axis=1)
 
 
 def _roc_auc(pos, neg, tp, fp) -> np.ndarray:

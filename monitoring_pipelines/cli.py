@@ -128,10 +128,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _demo_serving(paths: ProjectPaths, configs, end: date):
+    if not (paths.home / "data" / "demo_manifest.json").exists():
+        return None  # not a demo home: the demo (and its imports) is not loaded
     from monitoring_pipelines.demo.serve import DemoServing
 
-    if not (paths.home / "data" / "demo_manifest.json").exists():
-        return None
     return DemoServing(paths, configs, end)
 
 

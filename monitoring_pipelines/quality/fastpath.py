@@ -167,7 +167,16 @@ def screen(
                 out[i] = _clean(n, None)
             continue
         if missing == n:
-            continue  # all null: GX's percentages of non-null values are undefined
+            # all null: GX's percentages of non-null values are undefined (None); a text
+            # column's type is checked per non-null value, so it passes with none
+            if kind == "expect_column_values_to_be_in_type_list" and s.dtype == object:
+                if isinstance(kw.get("type_list"), list):
+                    out[i] = {
+                        **_clean(n, missing),
+                        "unexpected_percent": None,
+                        "unexpected_percent_nonmissing": None,
+                    }
+            continue
         result: dict | None = None
         if kind == "expect_column_values_to_be_in_type_list":
             result = _type_result(s, kw.get("type_list"), n, missing)

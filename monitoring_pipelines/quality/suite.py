@@ -12,19 +12,30 @@ Timestamps are checked against two suite parameters supplied at validation time:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import great_expectations as gx
 import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.quality import stats as P
 from monitoring_pipelines.quality.rules import ROWS, column_checks, crit, schema_checks, warn
 from monitoring_pipelines.store.columns import expected_columns
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+
+def _gx():
+    """Great Expectations, imported on first use (about 2 s): a day whose expectations all
+    pass the screen, with a suite GX already checked, never needs it."""
+    import great_expectations as gx
+
+    return gx
 
 
 class SuiteError(ValueError):
@@ -85,13 +96,13 @@ def suggest_suite(
             "severity": "the GX `severity` field decides; meta.severity mirrors it",
         },
     }
-    return json.loads(json.dumps(gx.ExpectationSuite(**suite).to_json_dict()))
+    return json.loads(json.dumps(_gx().ExpectationSuite(**suite).to_json_dict()))
 
 
 def write_suite(suite: dict[str, Any] | gx.ExpectationSuite, path: Path) -> Path:
     """Validate ``suite`` as a GX suite and write it atomically as indented JSON; returns path."""
-    data = suite.to_json_dict() if isinstance(suite, gx.ExpectationSuite) else suite
-    text = json.dumps(gx.ExpectationSuite(**data).to_json_dict(), indent=2) + "\n"
+    data = suite.to_json_dict() if hasattr(suite, "to_json_dict") else suite
+    text = json.dumps(_gx().ExpectationSuite(**data).to_json_dict(), indent=2) + "\n"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -107,14 +118,51 @@ def write_suite(suite: dict[str, Any] | gx.ExpectationSuite, path: Path) -> Path
 
 def load_suite(path: Path) -> gx.ExpectationSuite:
     """The GX suite stored at ``path``; raises :class:`SuiteError` naming the file."""
-    path = Path(path)
+    return _checked(Path(path), _read(Path(path)))
+
+
+def _read(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise SuiteError(f"{path}: cannot read suite JSON: {exc}") from exc
     if not isinstance(data, dict) or "expectations" not in data:
         raise SuiteError(f"{path}: expected an object with 'name' and 'expectations'")
+    return data
+
+
+def _checked(path: Path, data: dict[str, Any]) -> gx.ExpectationSuite:
     try:
-        return gx.ExpectationSuite(**data)
+        return _gx().ExpectationSuite(**data)
     except Exception as exc:  # GX raises pydantic, marshmallow or its own errors
         raise SuiteError(f"{path}: not a valid GX 1.x expectation suite: {exc}") from exc
+
+
+def load_suite_json(path: Path, checked_dir: Path | None) -> dict[str, Any]:
+    """The suite at ``path`` as GX's JSON (what ``load_suite(path).to_json_dict()`` gives),
+    checked by GX once per content: GX's JSON of a suite is kept in ``checked_dir`` under the
+    hash of the file's bytes, so an unchanged suite is not parsed by GX (nor GX imported) in
+    every run's process. Any edit to the file is a new hash, checked again. ``checked_dir``
+    None: always checked. Raises :class:`SuiteError` naming the file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SuiteError(f"{path}: cannot read suite JSON: {exc}") from exc
+    kept = None
+    if checked_dir is not None:
+        kept = checked_dir / f"suite-{hashlib.sha256(raw).hexdigest()[:32]}.json"
+        try:
+            return json.loads(kept.read_text())
+        except (OSError, ValueError):
+            pass  # not checked yet (or unreadable): check it now
+    data = json.loads(json.dumps(_checked(path, _read(path)).to_json_dict()))
+    if kept is not None:
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            tmp = kept.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data))
+            os.replace(tmp, kept)
+        except OSError:
+            pass  # a read-only place: checked again next time
+    return data

@@ -12,16 +12,10 @@ import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import great_expectations as gx
 import numpy as np
 import pandas as pd
-from great_expectations.data_context.types.base import (
-    DataContextConfig,
-    InMemoryStoreBackendDefaults,
-    ProgressBarsConfig,
-)
 
 from monitoring_pipelines.quality.fastpath import screen
 from monitoring_pipelines.quality.report import (
@@ -33,6 +27,9 @@ from monitoring_pipelines.quality.report import (
     to_json,
 )
 
+if TYPE_CHECKING:
+    import great_expectations as gx
+
 RESULT_FORMATS = ("BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE")
 DEFAULT_RESULT_FORMAT = "BASIC"
 """The cheapest GX format that still reports unexpected_count and unexpected_percent."""
@@ -42,6 +39,13 @@ _LOCK = threading.Lock()
 @functools.cache
 def _batch_definition() -> Any:
     """The process-wide GX batch definition (whole dataframe) of an ephemeral context."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
@@ -195,7 +199,7 @@ def validate_day(
     """
     if result_format not in RESULT_FORMATS:
         raise ValueError(f"result_format must be one of {RESULT_FORMATS}, not {result_format!r}")
-    data = suite.to_json_dict() if isinstance(suite, gx.ExpectationSuite) else suite
+    data = suite.to_json_dict() if hasattr(suite, "to_json_dict") else suite
     data = copy.deepcopy(dict(data))
     raws = list(data.get("expectations") or [])
     by_id: dict[str, int] = {}
@@ -212,6 +216,8 @@ def validate_day(
     results: list[Any] = [_Passed(passed[i]) if i in passed else None for i in range(len(raws))]
     data["expectations"] = [e for i, e in enumerate(data["expectations"]) if i not in passed]
     if data["expectations"]:
+        import great_expectations as gx  # only when the screen left expectations to GX
+
         gx_suite = gx.ExpectationSuite(**data)
         batch_definition = _batch_definition()
         with _LOCK:

@@ -44,3 +44,35 @@ def test_screen_takes_the_clean_passes_of_a_clean_day(churn_cfg, churn_suite) ->
     passed = screen(frame, raws, day_parameters(DAY), "BASIC")
     assert len(passed) >= 0.8 * len(raws)
     assert all(r.get("unexpected_count", 0) == 0 for r in passed.values())
+
+
+def test_an_all_null_text_column_passes_its_type_check_as_in_gx() -> None:
+    """A service-health ``error`` column is null on every clean day: the screen takes its
+    type check with GX's outcome (percentages undefined), so GX is not needed for it."""
+    import pandas as pd
+
+    suite = {
+        "name": "s",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_in_type_list",
+                "kwargs": {"column": "error", "type_list": types},
+                "severity": "critical",
+            }
+            for types in (["str", "string"], ["int"], ["str"])
+        ],
+    }
+    frames = [
+        pd.DataFrame({"error": pd.Series([None] * 5, dtype=object)}),
+        pd.DataFrame({"error": [None, None, None]}),
+    ]
+    for frame in frames:
+        assert len(screen(_normalize(frame, None), suite["expectations"], {}, "BASIC")) == 3
+        for result_format in ("BOOLEAN_ONLY", "BASIC", "SUMMARY"):
+            fast = validate_day(frame, suite, day=DAY, result_format=result_format)
+            full = validate_day(frame, suite, day=DAY, result_format=result_format, screened=False)
+            assert fast.outcomes == full.outcomes, result_format
+            assert all(o.success for o in fast.outcomes)
+    # a float column of NaN is checked on its dtype by GX: not screened
+    nan = pd.DataFrame({"error": [np.nan] * 4})
+    assert screen(_normalize(nan, None), suite["expectations"], {}, "BASIC") == {}

@@ -198,3 +198,75 @@ def test_load_suite_names_the_file_on_error(tmp_path) -> None:
     wrong.write_text(json.dumps({"name": "x", "expectations": [{"type": "expect_nothing"}]}))
     with pytest.raises(SuiteError, match="wrong.json"):
         load_suite(wrong)
+
+
+def test_suite_json_is_checked_by_gx_once_per_content(churn_suite: dict, tmp_path, monkeypatch):
+    from monitoring_pipelines.quality import suite as module
+    from monitoring_pipelines.quality.suite import load_suite_json
+
+    path = write_suite(churn_suite, tmp_path / "expectations" / "churn.json")
+    kept = tmp_path / "derived"
+    first = load_suite_json(path, kept)
+    assert first == load_suite(path).to_json_dict() == churn_suite
+    assert len(list(kept.glob("suite-*.json"))) == 1
+
+    def no_gx():
+        raise AssertionError("GX used for a suite it already checked")
+
+    monkeypatch.setattr(module, "_gx", no_gx)
+    assert load_suite_json(path, kept) == first  # unchanged file: GX not needed
+    monkeypatch.undo()
+    # an edit is new content: checked again, and a broken edit is refused despite the old copy
+    edited = json.loads(path.read_text())
+    edited["expectations"] = edited["expectations"][1:]
+    path.write_text(json.dumps(edited))
+    assert load_suite_json(path, kept)["expectations"] == churn_suite["expectations"][1:]
+    broken = {**edited, "expectations": [{"type": "expect_nothing"}]}
+    path.write_text(json.dumps(broken))
+    with pytest.raises(SuiteError, match="churn.json"):
+        load_suite_json(path, kept)
+    with pytest.raises(SuiteError, match="churn.json"):
+        load_suite_json(path, None)
+
+
+def test_a_clean_day_with_a_checked_suite_does_not_import_gx(churn_suite: dict, tmp_path):
+    """Run in a fresh interpreter: the suite GX checked before, a frame every expectation
+    passes in the screen; great_expectations must stay unimported."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.json"
+    path.write_text(
+        json.dumps(
+            {
+                "name": "s",
+                "expectations": [
+                    {"type": "expect_column_to_exist", "kwargs": {"column": "x"}},
+                    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}},
+                    {
+                        "type": "expect_column_values_to_be_between",
+                        "kwargs": {"column": "x", "min_value": 0, "max_value": 10},
+                    },
+                ],
+            }
+        )
+    )
+    from monitoring_pipelines.quality.suite import load_suite_json
+
+    load_suite_json(path, tmp_path / "kept")  # checked once (this process imports GX)
+    code = f"""
+import sys
+from datetime import date
+import pandas as pd
+from monitoring_pipelines.quality.suite import load_suite_json
+from monitoring_pipelines.quality.validate import validate_day
+suite = load_suite_json({str(path)!r}, __import__("pathlib").Path({str(tmp_path / "kept")!r}))
+report = validate_day(pd.DataFrame({{"x": [1.0, 2.0, 3.0]}}), suite, day=date(2025, 1, 1))
+assert all(o.success for o in report.outcomes), report.outcomes
+assert "great_expectations" not in sys.modules
+bad = validate_day(pd.DataFrame({{"x": [1.0, None, 30.0]}}), suite, day=date(2025, 1, 1))
+assert "great_expectations" in sys.modules  # a failing expectation goes to GX
+assert sum(not o.success for o in bad.outcomes) == 2
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -7,11 +7,11 @@ from monitoring_pipelines.defs.common import model_day_asset
 from monitoring_pipelines.defs.partitions import BY_MODEL, split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.quality.starter import suite_path, write_starter_suite
-from monitoring_pipelines.quality.suite import load_suite
+from monitoring_pipelines.quality.suite import load_suite_json
 from monitoring_pipelines.quality.validate import validate_day
 from monitoring_pipelines.store.connection import transaction
 from monitoring_pipelines.store.quality import replace_quality
-from monitoring_pipelines.store.sql import predictions_table
+from monitoring_pipelines.store.sql import derived_folder, predictions_table
 
 
 def _table(outcomes) -> str:
@@ -61,8 +61,8 @@ def data_quality(
     if not path.exists():
         write_starter_suite(monitoring.paths, cfg, overwrite=False)
         context.log.info(f"no suite for {model}: wrote a starter suite to {path}")
-    suite = load_suite(path)
     with monitoring.connect() as con:
+        suite = load_suite_json(path, derived_folder(con))
         frame = con.execute(f"SELECT * FROM {predictions_table(model)} WHERE _day = ?", [day]).df()
         report = validate_day(frame, suite, day=day)
         with transaction(con):

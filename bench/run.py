@@ -22,6 +22,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,26 +77,76 @@ def collected(name: str, out: Path) -> dict:
     return res
 
 
+class TreeRss(threading.Thread):
+    """Samples (every 0.2 s) the summed resident memory of a process and all its
+    descendants: /usr/bin/time's peak is that of the largest single process, which
+    understates a run whose parent waits, holding its memory, while a child works."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak_mb, self._done = pid, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.2):
+            self.peak_mb = max(self.peak_mb, self.sample())
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def sample(self) -> float:
+        parent: dict[int, int] = {}
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                try:
+                    stat = (d / "stat").read_text()
+                    parent[int(d.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+        tree, frontier = {self.pid}, [self.pid]
+        while frontier:
+            p = frontier.pop()
+            kids = [c for c, pp in parent.items() if pp == p and c not in tree]
+            tree.update(kids)
+            frontier += kids
+        kb = 0
+        for p in tree:
+            try:
+                for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        kb += int(line.split()[1])
+            except (OSError, ValueError):
+                continue
+        return kb / 1024
+
+
 def timed(name: str, cmd: list[str], out: Path, timeout: float, env: dict | None = None) -> dict:
     """Run ``cmd`` under /usr/bin/time; its JSON (if it wrote ``out``) plus wall/CPU/RSS."""
     tfile = out.with_suffix(".time")
     full = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(tfile), *cmd]
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        full,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    sampler = TreeRss(proc.pid)
+    sampler.start()
     try:
-        proc = subprocess.run(
-            full,
-            cwd=ROOT,
-            env={**os.environ, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        rc, tail = proc.returncode, (proc.stdout + proc.stderr)[-1500:]
+        stdout, stderr = proc.communicate(timeout=timeout)
+        rc, tail = proc.returncode, (stdout + stderr)[-1500:]
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         rc, tail = None, f"timed out after {timeout:.0f} s"
+    sampler.stop()
     wall = time.perf_counter() - t0
     res: dict = {"name": name, "rc": rc, "load_avg_1m": [load0, os.getloadavg()[0]]}
+    res["tree_peak_mb"] = sampler.peak_mb
     if out.exists():
         res.update(json.loads(out.read_text()))
     if rc is not None and tfile.exists():
@@ -107,7 +158,9 @@ def timed(name: str, cmd: list[str], out: Path, timeout: float, env: dict | None
         res.update(process_wall=wall)
     if rc not in (0, 3):
         res["error"] = tail
-    out.with_suffix(".log").write_text(json.dumps({"rc": rc, "error": res.get("error")}))
+    out.with_suffix(".log").write_text(
+        json.dumps({"rc": rc, "error": res.get("error"), "tree_peak_mb": res["tree_peak_mb"]})
+    )
     return res
 
 
@@ -115,6 +168,7 @@ def fresh_store(home: Path) -> None:
     """Forget the pipeline's state (store, suite, Dagster instance) so each run does it all."""
     (home / "data" / "monitoring.duckdb").unlink(missing_ok=True)
     (home / "data" / "monitoring.duckdb.wal").unlink(missing_ok=True)
+    shutil.rmtree(home / "data" / "monitoring.duckdb.derived", ignore_errors=True)
     for suite in (home / "expectations").glob("*.json"):
         suite.unlink()
     shutil.rmtree(home / ".dagster", ignore_errors=True)
@@ -241,14 +295,15 @@ def table(info: dict) -> str:
     groups = pipe.get("by_group", {})
     dp = sum(groups.get(g, 0.0) for g in DRIFT_PERF_GROUPS) or None
     lines = [
-        "| measured | wall | CPU (user+sys) | peak RSS | notes |",
-        "|---|---|---|---|---|",
+        "| measured | wall | CPU (user+sys) | peak RSS | peak RSS, process tree | notes |",
+        "|---|---|---|---|---|---|",
     ]
 
     def row(name, wall, res, note=""):
         lines.append(
             f"| {name} | {_f(wall)} | {_f(res.get('cpu_seconds'))} | "
-            f"{_f(res.get('process_peak_mb'), 'MB')} | {note} |"
+            f"{_f(res.get('process_peak_mb'), 'MB')} | {_f(res.get('tree_peak_mb'), 'MB')} | "
+            f"{note} |"
         )
 
     row("floor: DuckDB SQL (PSI, JS, confusion)", floor.get("seconds"), floor)
@@ -260,9 +315,9 @@ def table(info: dict) -> str:
         f"statuses {pipe.get('statuses')}",
     )
     for g, s in sorted(groups.items(), key=lambda x: -x[1]):
-        lines.append(f"| &nbsp;&nbsp;group `{g}` (sum of step times) | {_f(s)} | | | |")
+        lines.append(f"| &nbsp;&nbsp;group `{g}` (sum of step times) | {_f(s)} | | | | |")
     if dp:
-        lines.append(f"| &nbsp;&nbsp;drift + performance | {_f(dp)} | | | |")
+        lines.append(f"| &nbsp;&nbsp;drift + performance | {_f(dp)} | | | | |")
     for name in ("cli", "new_day"):
         if name in r:
             row(f"`monitoring-pipelines run` ({name})", r[name].get("process_wall"), r[name],

@@ -10,12 +10,14 @@ import duckdb
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.drift.columns import (
     FEATURE,
+    NUMERIC,
     TARGET,
     column_specs,
     day_relation,
     reference_relation,
 )
 from monitoring_pipelines.drift.concept import concept_drift
+from monitoring_pipelines.drift.histograms import values_of
 from monitoring_pipelines.drift.outputs import vital_signs
 from monitoring_pipelines.drift.result import DriftResult
 from monitoring_pipelines.drift.stats import correct
@@ -48,12 +50,22 @@ def calculate_drift(
     ref_rel = reference_relation(cfg)
     version = reference_version(con, cfg.name)
     columns: list[ColumnDrift] = []
-    for spec in column_specs(cfg):
-        ref = profile["columns"].get(spec.subject)
-        rel = day_relation(cfg, spec.role, day)
-        if ref is None or (spec.role == TARGET and not _has_labels(con, cfg)):
-            continue
-        columns.append(measure(con, spec, ref, rel, ref_rel, s, version))
+    has_labels = _has_labels(con, cfg)
+    todo = [
+        (spec, ref, day_relation(cfg, spec.role, day))
+        for spec in column_specs(cfg)
+        if (ref := profile["columns"].get(spec.subject)) is not None
+        and (spec.role != TARGET or has_labels)
+    ]
+    # the numeric columns of each relation read in one query, not one query per column
+    numeric: dict[str, list[str]] = {}
+    for spec, _, rel in todo:
+        if spec.kind == NUMERIC:
+            numeric.setdefault(rel, []).append(spec.expr(spec.cur_col))
+    read = {rel: values_of(con, rel, list(dict.fromkeys(exprs))) for rel, exprs in numeric.items()}
+    for spec, ref, rel in todo:
+        cur = read.get(rel, {}).get(spec.expr(spec.cur_col)) if spec.kind == NUMERIC else None
+        columns.append(measure(con, spec, ref, rel, ref_rel, s, version, cur))
     importance = profile.get("importance", {})
     for c, p in zip(columns, correct([c.p_value for c in columns], str(s.correction)), strict=True):
         c.p_adjusted = p
@@ -66,7 +78,7 @@ def calculate_drift(
             c.status = "warn"
             c.note = "ignored by the model (importance below min_importance_share)"
     result = DriftResult(cfg.name, columns, importance)
-    labels = _has_labels(con, cfg)
+    labels = has_labels
     result.extra = vital_signs(con, cfg, day, labels=labels)
     if labels:
         drifted = any(c.status == "alert" for c in result.of_role(FEATURE))

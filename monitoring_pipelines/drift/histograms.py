@@ -34,6 +34,30 @@ def bin_counts(
     return counts
 
 
+def counts_of(values: np.ndarray, edges: list[float]) -> np.ndarray:
+    """:func:`bin_counts` of values already read: bin i holds edges[i-1] <= x < edges[i]
+    (NaN, which DuckDB orders above every number, in the last bin as there)."""
+    index = np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="right")
+    return np.bincount(index, minlength=len(edges) + 1).astype(np.int64)
+
+
+def values_of(
+    con: duckdb.DuckDBPyConnection, relation: str, exprs: list[str]
+) -> dict[str, np.ndarray]:
+    """:func:`values` of several numeric expressions over ``relation`` in one query."""
+    if not exprs:
+        return {}
+    select = ", ".join(f"{e} AS c{i}" for i, e in enumerate(exprs))
+    got = con.execute(f"SELECT {select} FROM {relation}").fetchnumpy()
+    out = {}
+    for i, e in enumerate(exprs):
+        col = got[f"c{i}"]
+        if isinstance(col, np.ma.MaskedArray):
+            col = col.compressed()  # the NULLs
+        out[e] = np.asarray(col, dtype=np.float64)
+    return out
+
+
 def category_counts(con: duckdb.DuckDBPyConnection, relation: str, expr: str) -> dict[str, int]:
     """Rows per (non-null) category."""
     rows = con.execute(

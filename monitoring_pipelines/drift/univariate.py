@@ -58,20 +58,23 @@ def measure(
     ref_relation: str,
     s: DriftSettings,
     ref_version: str | None = None,
+    cur_values: np.ndarray | None = None,
 ) -> ColumnDrift:
     """Measure one column of ``relation`` against its profile entry ``ref`` (uncorrected).
 
     Numeric columns: the reference values are read sorted once per ``ref_version`` (see
-    :mod:`~monitoring_pipelines.drift.sorted_reference`); KS and Wasserstein-1 equal scipy's."""
+    :mod:`~monitoring_pipelines.drift.sorted_reference`); KS and Wasserstein-1 equal scipy's.
+    ``cur_values``: the column's non-null values over ``relation`` when already read (see
+    :func:`~monitoring_pipelines.drift.histograms.values_of`); its bins are counted from them."""
     expr = spec.expr(spec.cur_col)
     if spec.kind == NUMERIC:
-        counts = h.bin_counts(con, relation, expr, ref["edges"])
+        cur_vals = h.values(con, relation, expr) if cur_values is None else cur_values
+        counts = h.counts_of(cur_vals, ref["edges"])
         out = ColumnDrift(spec, int(counts.sum()))
         if out.rows < s.min_rows:
             out.note = f"fewer than {s.min_rows} rows"
             return out
         ref_sorted = sorted_reference(con, ref_relation, spec.expr(spec.ref_col), ref_version)
-        cur_vals = h.values(con, relation, expr)
         if str(s.detector_backend) == "alibi":
             out.statistic, out.p_value = ks_test(ref_sorted.values, cur_vals, "alibi")
         else:

@@ -61,7 +61,9 @@ def suggest_suite(
 ) -> dict[str, Any]:
     """A starter suite for ``cfg`` profiled from ``reference`` (training data, or the first
     production days). ``reference_days`` is how many days of traffic the reference holds when
-    it has no timestamps (used for row-count bounds).
+    it has no timestamps (used for row-count bounds). ``reference`` is a DataFrame, or any
+    object with ``len``, ``columns`` and column access (see
+    :class:`~monitoring_pipelines.quality.starter.ReferenceColumns`).
 
     Returns the suite as GX 1.x JSON (a plain dict): ``gx.ExpectationSuite(**suite)`` rebuilds
     it and ``.to_json_dict()`` gives the same dict back.

@@ -270,3 +270,31 @@ assert sum(not o.success for o in bad.outcomes) == 2
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_suite_from_columns_read_one_at_a_time_equals_the_whole_frame(
+    churn_cfg, churn_reference, tmp_path, fmt
+) -> None:
+    """write_starter_suite reads the reference column by column (memory): the suite is the
+    one profiled from the whole file at once."""
+    import duckdb
+
+    from monitoring_pipelines.quality.starter import ReferenceColumns
+    from monitoring_pipelines.store.sql import reader_sql
+
+    path = tmp_path / f"ref.{fmt}"
+    if fmt == "parquet":
+        churn_reference.to_parquet(path, index=False)
+    else:
+        churn_reference.to_csv(path, index=False)
+    con = duckdb.connect()
+    whole = con.execute(f"SELECT * FROM {reader_sql(fmt)}", {"files": [str(path)]}).df()
+    lazy = ReferenceColumns(con, reader_sql(fmt), [str(path)])
+    assert len(lazy) == len(whole) and list(lazy.columns) == list(whole.columns)
+    with pytest.raises(KeyError):
+        lazy["no_such_column"]
+    assert suggest_suite(churn_cfg, lazy) == suggest_suite(churn_cfg, whole)
+    if fmt == "parquet":  # the same as profiling the frame itself
+        assert suggest_suite(churn_cfg, lazy) == suggest_suite(churn_cfg, churn_reference)
+    con.close()

@@ -312,7 +312,10 @@ def table(info: dict) -> str:
         f"pipeline in-process, {days} days, all assets",
         pipe.get("wall_seconds"),
         pipe,
-        f"statuses {pipe.get('statuses')}",
+        f"statuses {pipe.get('statuses')}"
+        + "".join(
+            f"; highest RSS sample during `{x['step']}`" for x in pipe.get("rss_at_peak", [])
+        ),
     )
     for g, s in sorted(groups.items(), key=lambda x: -x[1]):
         lines.append(f"| &nbsp;&nbsp;group `{g}` (sum of step times) | {_f(s)} | | | | |")

@@ -48,6 +48,56 @@ def _step_groups(defs) -> dict[str, tuple[str, str]]:
     return out
 
 
+class RssTimeline:
+    """This process's resident memory every 0.1 s, to tell which step holds the peak."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.samples: list[tuple[float, float]] = []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def rss_mb() -> float:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def _run(self) -> None:
+        while not self._done.wait(0.1):
+            self.samples.append((time.time(), self.rss_mb()))
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
+def _step_spans(instance, run_id: str) -> list[tuple[str, float, float]]:
+    """(step, start, end) wall-clock spans of one run's steps."""
+    import dagster as dg
+
+    types = {
+        dg.DagsterEventType.STEP_START,
+        dg.DagsterEventType.STEP_SUCCESS,
+        dg.DagsterEventType.STEP_FAILURE,
+    }
+    start: dict[str, float] = {}
+    out = []
+    for rec in instance.all_logs(run_id, of_type=types):
+        ev = rec.dagster_event
+        if ev is None or ev.step_key is None:
+            continue
+        if ev.event_type == dg.DagsterEventType.STEP_START:
+            start[ev.step_key] = rec.timestamp
+        elif ev.step_key in start:
+            out.append((ev.step_key, start[ev.step_key], rec.timestamp))
+    return out
+
+
 def _step_seconds(instance, run_id: str) -> dict[str, float]:
     """Seconds from STEP_START to STEP_SUCCESS/FAILURE of each step of one run."""
     import dagster as dg
@@ -94,9 +144,11 @@ def task_pipeline(home: Path, args: argparse.Namespace) -> dict:
 
         profiler = Profiler(interval=0.005)
         profiler.start()
+    timeline = RssTimeline()
     t0 = time.perf_counter()
     summary = run_days(paths, [w.model], first, last, instance=instance)
     wall = time.perf_counter() - t0
+    timeline.stop()
     if profiler is not None:
         profiler.stop()
         Path(args.profile).write_text(profiler.output_text(show_all=False, color=False))
@@ -110,7 +162,21 @@ def task_pipeline(home: Path, args: argparse.Namespace) -> dict:
             by_group[group] += sec
             by_asset[key] += sec
     days = [o for o in summary.outcomes if o.day is not None]
+    # which step each of the highest memory samples fell in (the peak's owner)
+    spans = [sp for rec in runs for sp in _step_spans(instance, rec.dagster_run.run_id)]
+    top = sorted(timeline.samples, key=lambda x: -x[1])[:1]
+    at_peak = [
+        {"rss_mb": round(mb, 1), "step": next((n for n, a, b in spans if a <= t <= b), "between")}
+        for t, mb in top
+    ]
+    rss_by_step: dict[str, float] = defaultdict(float)
+    for t, mb in timeline.samples:
+        step = next((n for n, a, b in spans if a <= t <= b), "between steps")
+        key = groups.get(step, (step, "?"))[0]
+        rss_by_step[key] = max(rss_by_step[key], mb)
     return {
+        "rss_at_peak": at_peak,
+        "peak_rss_by_step_mb": dict(sorted(rss_by_step.items(), key=lambda x: -x[1])[:8]),
         "wall_seconds": wall,
         "import_seconds": import_s,
         "days": len(days),

@@ -100,24 +100,7 @@ def _step_spans(instance, run_id: str) -> list[tuple[str, float, float]]:
 
 def _step_seconds(instance, run_id: str) -> dict[str, float]:
     """Seconds from STEP_START to STEP_SUCCESS/FAILURE of each step of one run."""
-    import dagster as dg
-
-    types = {
-        dg.DagsterEventType.STEP_START,
-        dg.DagsterEventType.STEP_SUCCESS,
-        dg.DagsterEventType.STEP_FAILURE,
-    }
-    start: dict[str, float] = {}
-    out: dict[str, float] = {}
-    for rec in instance.all_logs(run_id, of_type=types):
-        ev = rec.dagster_event
-        if ev is None or ev.step_key is None:
-            continue
-        if ev.event_type == dg.DagsterEventType.STEP_START:
-            start[ev.step_key] = rec.timestamp
-        elif ev.step_key in start:
-            out[ev.step_key] = rec.timestamp - start[ev.step_key]
-    return out
+    return {step: end - start for step, start, end in _step_spans(instance, run_id)}
 
 
 def task_pipeline(home: Path, args: argparse.Namespace) -> dict:

@@ -78,9 +78,8 @@ def calculate_drift(
             c.status = "warn"
             c.note = "ignored by the model (importance below min_importance_share)"
     result = DriftResult(cfg.name, columns, importance)
-    labels = has_labels
-    result.extra = vital_signs(con, cfg, day, labels=labels)
-    if labels:
+    result.extra = vital_signs(con, cfg, day, labels=has_labels)
+    if has_labels:
         drifted = any(c.status == "alert" for c in result.of_role(FEATURE))
         days = day if isinstance(day, list) else [day]
         result.extra += concept_drift(con, cfg, days, inputs_drifted=drifted)

@@ -20,8 +20,6 @@ Both equal scipy's figures to rounding (tested against scipy on tied and untied 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ import duckdb
 import numpy as np
 from scipy.stats import kstwo
 
+from monitoring_pipelines.store.derived import digest, kept_file
 from monitoring_pipelines.store.sql import database_path, derived_folder
 
 CACHE_BYTES = 512 * 2**20  # sorted reference columns kept per process
@@ -161,28 +160,21 @@ def _sample(v: np.ndarray) -> SortedSample:
     return SortedSample(v, np.concatenate([[0.0], np.cumsum(v)]))
 
 
+def _read(file: Path) -> np.ndarray:
+    v = np.load(file, allow_pickle=False)
+    if v.dtype != np.float64 or v.ndim != 1:
+        raise ValueError(f"{file}: not a sorted float64 column")
+    return v
+
+
+def _write(v: np.ndarray, file: Path) -> None:
+    with open(file, "wb") as fh:  # a handle: np.save would add ".npy" to the name
+        np.save(fh, v, allow_pickle=False)
+
+
 def _load(folder: Path | None, relation: str, expr: str, version: str, query) -> SortedSample:
     """From the file beside the database when it is there, else from ``query()`` (then
-    written, atomically, replacing the files of the column's earlier reference versions)."""
-    if folder is None:
-        return _sample(query())
-    column = "sorted-" + hashlib.sha1(f"{relation}\0{expr}".encode()).hexdigest()[:16]
-    file = folder / f"{column}-{hashlib.sha1(version.encode()).hexdigest()[:16]}.npy"
-    try:
-        v = np.load(file, allow_pickle=False)
-        if v.dtype == np.float64 and v.ndim == 1:
-            return _sample(v)
-    except (OSError, ValueError):
-        pass  # absent or unreadable: compute it again
-    v = query()
-    try:
-        folder.mkdir(exist_ok=True)
-        for old in folder.glob(f"{column}-*.npy"):
-            old.unlink(missing_ok=True)
-        tmp = file.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            np.save(fh, v, allow_pickle=False)
-        os.replace(tmp, file)
-    except OSError:
-        pass  # a read-only place: the column is still cached in the process
+    written, replacing the files of the column's earlier reference versions)."""
+    stem = "sorted-" + digest(f"{relation}\0{expr}")
+    v = kept_file(folder, stem, version, ".npy", read=_read, compute=query, write=_write)
     return _sample(v)

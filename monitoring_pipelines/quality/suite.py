@@ -25,6 +25,7 @@ from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.quality import stats as P
 from monitoring_pipelines.quality.rules import ROWS, column_checks, crit, schema_checks, warn
 from monitoring_pipelines.store.columns import expected_columns
+from monitoring_pipelines.store.derived import digest, kept_file
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -142,29 +143,22 @@ def _checked(path: Path, data: dict[str, Any]) -> gx.ExpectationSuite:
 
 def load_suite_json(path: Path, checked_dir: Path | None) -> dict[str, Any]:
     """The suite at ``path`` as GX's JSON (what ``load_suite(path).to_json_dict()`` gives),
-    checked by GX once per content: GX's JSON of a suite is kept in ``checked_dir`` under the
-    hash of the file's bytes, so an unchanged suite is not parsed by GX (nor GX imported) in
-    every run's process. Any edit to the file is a new hash, checked again. ``checked_dir``
-    None: always checked. Raises :class:`SuiteError` naming the file."""
+    checked by GX once per content: GX's JSON of the suite is kept in ``checked_dir`` under
+    the hash of the file's bytes, so an unchanged suite is not parsed by GX (nor GX imported)
+    in every run's process. Any edit to the file is a new hash, checked again (and replaces
+    the kept copy). ``checked_dir`` None: always checked. Raises :class:`SuiteError` naming
+    the file."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SuiteError(f"{path}: cannot read suite JSON: {exc}") from exc
-    kept = None
-    if checked_dir is not None:
-        kept = checked_dir / f"suite-{hashlib.sha256(raw).hexdigest()[:32]}.json"
-        try:
-            return json.loads(kept.read_text())
-        except (OSError, ValueError):
-            pass  # not checked yet (or unreadable): check it now
-    data = json.loads(json.dumps(_checked(path, _read(path)).to_json_dict()))
-    if kept is not None:
-        try:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            tmp = kept.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data))
-            os.replace(tmp, kept)
-        except OSError:
-            pass  # a read-only place: checked again next time
-    return data
+    return kept_file(
+        checked_dir,
+        "suite-" + digest(str(path.resolve())),
+        hashlib.sha256(raw).hexdigest(),
+        ".json",
+        read=lambda file: json.loads(file.read_text()),
+        compute=lambda: json.loads(json.dumps(_checked(path, _read(path)).to_json_dict())),
+        write=lambda data, file: file.write_text(json.dumps(data)),
+    )

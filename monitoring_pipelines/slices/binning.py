@@ -7,10 +7,9 @@ a category's value, or ``<missing>`` for nulls.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.ingest.reference import reference_version
 from monitoring_pipelines.slices.loss import slicing_columns
+from monitoring_pipelines.store.derived import digest, kept_file
 from monitoring_pipelines.store.sql import database_path, derived_folder, qi, reference_table
 
 MISSING = "<missing>"
@@ -134,30 +134,24 @@ def fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:
 def _stored_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, key: tuple) -> Binning:
     """The binning of ``key`` from its file beside the database (written by the first
     process that fitted it, replacing the model's earlier one), else fitted now."""
-    folder = derived_folder(con)
-    if folder is None:
-        return _fit_binning(con, cfg)
-    digest = hashlib.sha1(json.dumps(key[1:], default=str).encode()).hexdigest()[:16]
-    stem = "binning-" + hashlib.sha1(cfg.name.encode()).hexdigest()[:16]
-    file = folder / f"{stem}-{digest}.json"
-    try:
+
+    def read(file: Path) -> Binning:
         data = json.loads(file.read_text())
-        return Binning(
-            tuple(data["columns"]), {c: tuple(map(float, e)) for c, e in data["edges"].items()}
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # absent or unreadable: fit it again
-    binning = _fit_binning(con, cfg)
-    try:
-        folder.mkdir(exist_ok=True)
-        for old in folder.glob(f"{stem}-*.json"):
-            old.unlink(missing_ok=True)
-        tmp = file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"columns": binning.columns, "edges": binning.edges}))
-        os.replace(tmp, file)
-    except OSError:
-        pass  # a read-only place: still cached in the process
-    return binning
+        edges = {c: tuple(map(float, e)) for c, e in data["edges"].items()}
+        return Binning(tuple(data["columns"]), edges)
+
+    def write(binning: Binning, file: Path) -> None:
+        file.write_text(json.dumps({"columns": binning.columns, "edges": binning.edges}))
+
+    return kept_file(
+        derived_folder(con),
+        "binning-" + digest(cfg.name),
+        json.dumps(key[1:], default=str),
+        ".json",
+        read=read,
+        compute=lambda: _fit_binning(con, cfg),
+        write=write,
+    )
 
 
 def _fit_binning(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Binning:

@@ -27,15 +27,16 @@ def kept_open(database: Path | str) -> Iterator[None]:
     cached pages stay warm. Other processes wait for the lock until the end, so hold it
     for one run, not for many."""
     path = Path(database)
-    with _KEPT_LOCK:
-        nested = _key(path) in _KEPT if path.exists() else False
-    if nested:
-        yield
-        return
-    con = connect(path)
+    con = connect(path)  # inside an outer kept_open of the file: a cursor of it
     key = _key(path)
     with _KEPT_LOCK:
-        _KEPT[key] = con
+        nested = key in _KEPT
+        if not nested:
+            _KEPT[key] = con
+    if nested:  # the outer kept_open keeps the store
+        con.close()
+        yield
+        return
     try:
         yield
     finally:

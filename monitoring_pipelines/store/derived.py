@@ -1,0 +1,54 @@
+"""Figures derived from the store, kept as files beside it (``<store>.derived/``, see
+:func:`~monitoring_pipelines.store.sql.derived_folder`) so a new process reads them back
+instead of computing them again: the sorted reference columns, the slice bin edges, GX's
+parse of a suite."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def digest(text: str) -> str:
+    """A short, stable name part for ``text``."""
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def kept_file(
+    folder: Path | None,
+    stem: str,
+    version: str,
+    suffix: str,
+    *,
+    read: Callable[[Path], T],
+    compute: Callable[[], T],
+    write: Callable[[T, Path], None],
+) -> T:
+    """``read`` of ``<folder>/<stem>-<digest(version)><suffix>`` when it is there and readable
+    (``read`` raises OSError, ValueError, KeyError or TypeError otherwise), else ``compute()``,
+    written atomically (``write`` to a temporary file, then renamed) after removing the
+    stem's files of other versions. No folder (a store in memory): always computed. A place
+    that cannot be written leaves the value uncached, never an error."""
+    if folder is None:
+        return compute()
+    file = folder / f"{stem}-{digest(version)}{suffix}"
+    try:
+        return read(file)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # absent, damaged or of another shape: compute it again
+    value = compute()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"{stem}-*{suffix}"):
+            old.unlink(missing_ok=True)
+        tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
+        write(value, tmp)
+        os.replace(tmp, file)
+    except OSError:
+        pass
+    return value

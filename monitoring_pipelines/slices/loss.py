@@ -115,13 +115,23 @@ def estimated_loss(estimator: BinaryCBPE | MulticlassCBPE | DLE, rows: Rows) -> 
     return np.where(rows.yhat >= 0, 1.0 - hit, 1.0)
 
 
-def row_loss(cfg: ModelConfig, state: PerformanceEstimator | None, data: DayRows) -> RowLoss | None:
-    """Realized loss on the labelled rows when at least ``min_labelled_rows`` rows and
-    ``min_label_coverage`` of the served rows are labelled; else the estimator's expected
-    loss on every row; None when neither is possible."""
+def loss_source(cfg: ModelConfig, served: int, labelled: int) -> str:
+    """Realized when at least ``min_labelled_rows`` rows and ``min_label_coverage`` of the
+    served rows are labelled, else estimated."""
     s = cfg.slices
-    served, labelled = len(data), int(data.labelled.sum())
     if served and labelled >= s.min_labelled_rows and labelled / served >= s.min_label_coverage:
+        return REALIZED
+    return ESTIMATED
+
+
+def row_loss(
+    cfg: ModelConfig, state: PerformanceEstimator | None, data: DayRows, source: str | None = None
+) -> RowLoss | None:
+    """The per-row loss of ``source`` (default: :func:`loss_source` of ``data``): realized
+    on the labelled rows, or the estimator's expected loss on every row; None when the
+    estimated loss is wanted and cannot be had (no estimator, no rows, no scores)."""
+    served, labelled = len(data), int(data.labelled.sum())
+    if (source or loss_source(cfg, served, labelled)) == REALIZED:
         rows = data.labelled_rows()
         return RowLoss(rows.frame, realized_loss(cfg, rows), REALIZED, served, labelled)
     estimator = state.estimator if state else None

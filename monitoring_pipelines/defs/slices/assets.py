@@ -12,9 +12,10 @@ from monitoring_pipelines.performance.estimator import load_estimator
 from monitoring_pipelines.slices.baseline import reference_gaps
 from monitoring_pipelines.slices.binning import fit_binning
 from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED, read_rows, row_loss
-from monitoring_pipelines.slices.search import SliceSearch, search_metrics, search_slices
+from monitoring_pipelines.slices.search import SliceSearch, search_metrics
 from monitoring_pipelines.slices.search import slices_table as top_table
 from monitoring_pipelines.slices.segments import SegmentPerformance, segment_performance
+from monitoring_pipelines.slices.window import window_search
 
 FAMILY_SEGMENT = "segment"
 FAMILY_SLICES = "slices"
@@ -198,19 +199,22 @@ def worst_slices(
     periods = [(FAMILY_SLICES, day), (FAMILY_SLICES_WINDOW, None)]
     if s.window_days > 1:
         periods[1] = (FAMILY_SLICES_WINDOW, day - timedelta(days=s.window_days - 1))
-    results, usual = {}, {}
+    results, usual, read = {}, {}, {}
     with monitoring.connect() as con:
         state = load_estimator(con, model)
         binning = fit_binning(con, cfg)
+
+        def reference_for(source: str) -> dict[str, float] | None:
+            if s.judge_against_reference and source not in usual:
+                usual[source] = reference_gaps(con, cfg, state, binning, source)
+            return usual.get(source)
+
         for family, first in periods if s.enabled else []:
             if first is None:
                 continue
-            loss = row_loss(cfg, state, read_rows(con, cfg, first, day))
-            if loss is None:
-                continue
-            if s.judge_against_reference and loss.source not in usual:
-                usual[loss.source] = reference_gaps(con, cfg, state, binning, loss.source)
-            results[family] = search_slices(con, binning, loss, s, usual.get(loss.source))
+            result = window_search(con, cfg, state, binning, first, day, reference_for, read)
+            if result is not None:
+                results[family] = result
     metadata = {}
     for family, _ in periods:
         result = results.get(family)

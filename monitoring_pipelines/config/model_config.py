@@ -167,6 +167,18 @@ class Retraining(_Strict):
         description="share of the recent labelled rows held out (by id hash)",
     )
     min_labelled_rows: int = Field(default=200, ge=10, description="recent rows needed")
+    max_reference_rows: int | None = Field(
+        default=200_000,
+        ge=10,
+        description="reference rows trained on: a stable sample (by row hash) of a larger "
+        "reference; null: every row",
+    )
+    max_recent_rows: int | None = Field(
+        default=300_000,
+        ge=10,
+        description="recent labelled rows used (trained on and held out): a stable sample (by "
+        "prediction-id hash, each day in proportion) of more; null: every row",
+    )
     recent_weight: float = Field(
         default=1.0, gt=0, description="sample weight of recent rows against reference rows"
     )
@@ -177,6 +189,12 @@ class Retraining(_Strict):
     max_fairness_regression: float = Field(default=0.02, ge=0)
     trainer: str | None = Field(default=None, description="module:function; default sklearn")
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _enough_recent_rows(self) -> Retraining:
+        if self.max_recent_rows is not None and self.max_recent_rows < self.min_labelled_rows:
+            raise ValueError("max_recent_rows must not be below min_labelled_rows")
+        return self
 
     @field_validator("trainer")
     @classmethod

@@ -1,6 +1,11 @@
 """What a challenger is trained and judged on: the reference plus the recent labelled
 production rows whose labels had arrived by the trigger day, a stable random share of the
-recent rows held out to judge champion and challenger on."""
+recent rows held out to judge champion and challenger on.
+
+Both parts are bounded (``retraining.max_reference_rows``, ``max_recent_rows``): larger ones
+are sampled in DuckDB by a hash of the row (reference) or of the prediction id (recent rows,
+so each day keeps its share), so a retraining's memory does not grow with the logs. The
+sample is stable: the same rows give the same sample."""
 
 from __future__ import annotations
 
@@ -47,6 +52,8 @@ class Dataset:
     holdout: Part  # latest production rows, judged on
     first_day: date
     trigger_day: date
+    reference_available: int = 0  # rows before sampling
+    recent_available: int = 0
 
     def training(self, recent_weight: float) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """Inputs, target and sample weight of reference + recent rows."""
@@ -62,7 +69,10 @@ class Dataset:
         h_first, h_last = self.holdout.days()
         return {
             "reference_rows": len(self.reference),
+            "reference_rows_available": self.reference_available or len(self.reference),
             "production_rows": len(self.recent),
+            "production_rows_available": self.recent_available
+            or len(self.recent) + len(self.holdout),
             "production_first_day": _iso(first),
             "production_last_day": _iso(last),
             "holdout_rows": len(self.holdout),
@@ -117,11 +127,16 @@ def _part(cfg: ModelConfig, frame: pd.DataFrame) -> Part:
     return Part(frame, model_inputs(cfg, frame), to_target(cfg, frame[LABEL]))
 
 
+SAMPLE_SALT = "monitoring_pipelines retraining sample"
+
+
 def _reference_sql(
     con: duckdb.DuckDBPyConnection, cfg: ModelConfig, columns: list[str] | None
 ) -> str:
     """SELECT of the reference's labelled rows in table order, the label as ``_label``:
-    those of ``columns`` the reference has (None: every column)."""
+    those of ``columns`` the reference has (None: every column); at most
+    ``retraining.max_reference_rows`` of them, the ones with the smallest hash of the row
+    number (a stable sample)."""
     table = reference_table(cfg.name)
     have = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
     if cfg.columns.label not in have:
@@ -129,16 +144,34 @@ def _reference_sql(
             f"{cfg.name}: the reference has no label column '{cfg.columns.label}' to train on"
         )
     select = "*" if columns is None else ", ".join(qi(c) for c in columns if c in have)
+    label = qi(cfg.columns.label)
+    cap = cfg.retraining.max_reference_rows
+    where = f"{label} IS NOT NULL"
+    if cap is not None:
+        where = (
+            f"rowid IN (SELECT rowid FROM {table} WHERE {where} "
+            f"ORDER BY hash(rowid, '{SAMPLE_SALT}'), rowid LIMIT {int(cap)})"
+        )
     return (
-        f"SELECT {select + ', ' if select else ''}{qi(cfg.columns.label)} AS {LABEL} "
-        f"FROM {table} WHERE {qi(cfg.columns.label)} IS NOT NULL ORDER BY rowid"
+        f"SELECT {select + ', ' if select else ''}{label} AS {LABEL} FROM {table} "
+        f"WHERE {where} ORDER BY rowid"
     )
 
 
+def reference_rows_available(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> int:
+    """The reference's labelled rows before sampling."""
+    label = qi(cfg.columns.label)
+    (n,) = con.execute(
+        f"SELECT count(*) FROM {reference_table(cfg.name)} WHERE {label} IS NOT NULL"
+    ).fetchone()
+    return int(n)
+
+
 def reference_part(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Part:
-    """The reference's labelled rows, with only the features (what training needs: a
-    1M-row reference with every column held ~1.5 GB in pandas); text read as categoricals
-    (one string object per distinct value), and of the raw frame only the label kept."""
+    """The reference's labelled rows (sampled, see :func:`_reference_sql`), with only the
+    features (what training needs: a 1M-row reference with every column held ~1.5 GB in
+    pandas); text read as categoricals (one string object per distinct value), and of the
+    raw frame only the label kept."""
     sql = _reference_sql(con, cfg, cfg.features.categorical + cfg.features.numeric)
     frame = con.sql(sql).to_arrow_table().to_pandas(strings_to_categorical=True)
     part = _part(cfg, frame)
@@ -147,28 +180,47 @@ def reference_part(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> Part:
 
 
 def reference_frame(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> pd.DataFrame:
-    """The rows of :func:`reference_part` (same order) with every column."""
+    """The rows of :func:`reference_part` (same rows, same order) with every column."""
     return con.execute(_reference_sql(con, cfg, None)).df()
+
+
+def _recent_sql(cfg: ModelConfig, what: str, tail: str) -> str:
+    pid = qi(cfg.columns.prediction_id)
+    return f"""SELECT {what}
+            FROM {predictions_table(cfg.name)} p JOIN {ground_truth_table(cfg.name)} g
+              ON g.prediction_id = p.{pid} AND g._day = p._day
+            WHERE p._day BETWEEN $first AND $last AND g.label IS NOT NULL
+              AND (g.label_timestamp IS NULL OR g.label_timestamp < $known) {tail}"""
 
 
 def recent_labelled(
     con: duckdb.DuckDBPyConnection, cfg: ModelConfig, trigger_day: date, window_days: int
-) -> pd.DataFrame:
-    """Predictions of the ``window_days`` days up to ``trigger_day`` joined with the labels
-    that had arrived by the end of ``trigger_day`` (labels without an arrival time count as
-    arrived), oldest first."""
+) -> tuple[pd.DataFrame, int]:
+    """(rows, rows available): predictions of the ``window_days`` days up to
+    ``trigger_day`` joined with the labels that had arrived by the end of ``trigger_day``
+    (labels without an arrival time count as arrived), oldest first; at most
+    ``retraining.max_recent_rows`` of them, those with the smallest hash of the prediction id
+    (a stable sample in which each day keeps its share)."""
     first = trigger_day - timedelta(days=window_days - 1)
+    params = {"first": first, "last": trigger_day, "known": trigger_day + timedelta(days=1)}
     pid = qi(cfg.columns.prediction_id)
-    order = f"p.{qi(cfg.columns.timestamp)}, p.{pid}"
-    return con.execute(
-        f"""SELECT p.* EXCLUDE (_source_file, _ingested_at), g.label AS {LABEL}
-            FROM {predictions_table(cfg.name)} p JOIN {ground_truth_table(cfg.name)} g
-              ON g.prediction_id = p.{pid} AND g._day = p._day
-            WHERE p._day BETWEEN $first AND $last AND g.label IS NOT NULL
-              AND (g.label_timestamp IS NULL OR g.label_timestamp < $known)
-            ORDER BY {order}""",
-        {"first": first, "last": trigger_day, "known": trigger_day + timedelta(days=1)},
+    (available,) = con.execute(_recent_sql(cfg, "count(*)", ""), params).fetchone()
+    cap = cfg.retraining.max_recent_rows
+    what = f"p.* EXCLUDE (_source_file, _ingested_at), g.label AS {LABEL}"
+    tail = ""
+    if cap is not None and available > cap:  # pick the ids first: a narrow top-N
+        picked = _recent_sql(
+            cfg,
+            f"p.{pid} AS _pid, p._day AS _pday",
+            f"ORDER BY hash(CAST(p.{pid} AS VARCHAR), '{SAMPLE_SALT}'), p.{pid} "
+            f"LIMIT {int(cap)}",
+        )
+        tail = f"AND (p.{pid}, p._day) IN (SELECT (_pid, _pday) FROM ({picked}))"
+    order = f"{qi(cfg.columns.timestamp)}, {pid}"
+    frame = con.execute(
+        f"SELECT * FROM ({_recent_sql(cfg, what, tail)}) ORDER BY {order}", params
     ).df()
+    return frame, int(available)
 
 
 def holdout_mask(ids: pd.Series, share: float) -> np.ndarray:
@@ -183,7 +235,7 @@ def build_dataset(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, trigger_day:
     """Reference + recent labelled rows, ``holdout_share`` of the recent rows held out.
     Raises ValueError when fewer than ``min_labelled_rows`` recent rows exist."""
     r = cfg.retraining
-    recent = recent_labelled(con, cfg, trigger_day, r.window_days)
+    recent, available = recent_labelled(con, cfg, trigger_day, r.window_days)
     if len(recent) < r.min_labelled_rows:
         raise ValueError(
             f"{cfg.name}: {len(recent)} labelled production rows in the {r.window_days} days "
@@ -197,4 +249,6 @@ def build_dataset(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, trigger_day:
         holdout=_part(cfg, recent[held]),
         first_day=trigger_day - timedelta(days=r.window_days - 1),
         trigger_day=trigger_day,
+        reference_available=reference_rows_available(con, cfg),
+        recent_available=available,
     )

@@ -19,6 +19,7 @@ from monitoring_pipelines import constants as k
 from monitoring_pipelines.defs.partitions import model_day_key
 from monitoring_pipelines.paths import ProjectPaths
 from monitoring_pipelines.store.connection import kept_open
+from monitoring_pipelines.store.derived import release_caches
 
 PACKAGE_DIR = Path(__file__).parent
 LOG_LEVEL = "CRITICAL"  # console log of each run; the full event log is in the instance
@@ -276,6 +277,7 @@ class SensorTicker:
                 "dagster/run_key": req.run_key,
                 "dagster/sensor_name": self.sensor.name,
             }
+            release_caches()  # a retraining needs none of the days' cached figures
             with kept_open(paths.database):
                 result = job.execute_in_process(
                     partition_key=req.partition_key,

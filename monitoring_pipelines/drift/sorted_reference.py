@@ -29,7 +29,7 @@ import duckdb
 import numpy as np
 from scipy.stats import kstwo
 
-from monitoring_pipelines.store.derived import digest, kept_file
+from monitoring_pipelines.store.derived import digest, kept_file, releasable
 from monitoring_pipelines.store.sql import database_path, derived_folder
 
 CACHE_BYTES = 512 * 2**20  # sorted reference columns kept per process
@@ -131,6 +131,7 @@ class _Cache:
 
 
 CACHE = _Cache(CACHE_BYTES)
+releasable(CACHE.clear)
 
 
 def sorted_reference(

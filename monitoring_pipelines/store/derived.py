@@ -13,6 +13,23 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+_RELEASERS: list[Callable[[], None]] = []  # clear functions of per-process caches
+
+
+def releasable(clear: Callable[[], None]) -> Callable[[], None]:
+    """Register the clear function of a per-process cache of derived figures, for
+    :func:`release_caches`."""
+    _RELEASERS.append(clear)
+    return clear
+
+
+def release_caches() -> None:
+    """Drop the per-process caches of derived figures (they are read back from the files
+    beside the store when next needed). The CLI calls it before a retraining run, which
+    needs none of them, so they do not sit in memory under its dataset and fit."""
+    for clear in _RELEASERS:
+        clear()
+
 
 def digest(text: str) -> str:
     """A short, stable name part for ``text``."""

@@ -81,6 +81,25 @@ def test_a_new_process_reads_the_sorted_column_from_beside_the_database(tmp_path
     con.close()
 
 
+def test_released_caches_are_read_back_from_beside_the_database(tmp_path):
+    """release_caches (called before a retraining run) empties the in-process cache; the
+    next use reads the kept file, not the table."""
+    from monitoring_pipelines.store.derived import release_caches
+
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    con.execute("CREATE TABLE ref AS SELECT (i * 31 % 101)::DOUBLE AS x FROM range(3000) t(i)")
+    sr.CACHE.clear()
+    a = sr.sorted_reference(con, "ref", "x", "v1")
+    assert sr.CACHE.items
+    release_caches()
+    assert not sr.CACHE.items
+    con.execute("UPDATE ref SET x = -x")  # the table is not read again
+    b = sr.sorted_reference(con, "ref", "x", "v1")
+    assert b is not a
+    np.testing.assert_array_equal(b.values, a.values)
+    con.close()
+
+
 def test_an_in_memory_database_writes_no_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     con = duckdb.connect()

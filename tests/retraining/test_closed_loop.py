@@ -18,7 +18,12 @@ from monitoring_pipelines.runner import run_days
 from monitoring_pipelines.store.connection import connect
 
 
-def test_drift_breach_retrains_promotes_and_recovers(tmp_path):
+def test_drift_breach_retrains_promotes_and_recovers(tmp_path, monkeypatch):
+    import monitoring_pipelines.runner as runner
+    from monitoring_pipelines.store.derived import release_caches
+
+    released = []
+    monkeypatch.setattr(runner, "release_caches", lambda: (released.append(1), release_caches())[1])
     paths, manifest = demo_home(tmp_path, models=["intent"], days=30, rows_per_day=600)
     cfgs = load_model_configs(paths.config_dir)
     end = dt.date.fromisoformat(manifest["end_day"])
@@ -36,6 +41,7 @@ def test_drift_breach_retrains_promotes_and_recovers(tmp_path):
         on_retrained=serving.on_retrained,
     )
     assert summary.count("failed") == 0, summary.outcomes
+    assert len(released) == len(summary.retrainings) > 0  # caches dropped before each
     # the first retraining starts on the onset day, by the sensor
     first = summary.retrainings[0]
     assert (first.model, first.day, first.status) == ("intent", onset, "ok")

@@ -2,8 +2,8 @@
 
 A window of ``window_days`` days regrouped from its rows every day reads and groups each
 row ``window_days`` times. Instead each day's group table (count, sum and sum of squares of
-the loss per slice, :func:`~.search.group_table`) is computed once, kept beside the store,
-and the window's table is their sum (:func:`~.search.combine_tables`): the same figures as
+the loss per slice, :func:`~.tables.group_table`) is computed once, kept beside the store,
+and the window's table is their sum (:func:`~.tables.combine_tables`): the same figures as
 the search on the window's rows at once (tested).
 
 A day's kept table is used only while it describes the same thing: the file's version holds
@@ -30,15 +30,15 @@ from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.performance.estimator import TABLE as ESTIMATORS
 from monitoring_pipelines.performance.estimator import PerformanceEstimator
 from monitoring_pipelines.slices.binning import Binning
-from monitoring_pipelines.slices.loss import DayRows, loss_source, read_rows, row_loss
-from monitoring_pipelines.slices.search import (
-    PARTS,
-    GroupTable,
-    SliceSearch,
-    combine_tables,
-    group_table,
-    rank_slices,
+from monitoring_pipelines.slices.loss import (
+    ESTIMATED,
+    DayRows,
+    loss_source,
+    read_rows,
+    row_loss,
 )
+from monitoring_pipelines.slices.search import SliceSearch, rank_slices
+from monitoring_pipelines.slices.tables import PARTS, GroupTable, combine_tables, group_table
 from monitoring_pipelines.store.derived import digest, kept_file
 from monitoring_pipelines.store.sql import (
     derived_folder,
@@ -154,11 +154,12 @@ def window_search(
     source = loss_source(cfg, served, labelled)
     fitted = (
         model_row(con, ESTIMATORS, cfg.name, "CAST(fitted_at AS VARCHAR), hash(state)")
-        if source != "realized"
+        if source == ESTIMATED
         else None
     )
     settings = [FORMAT, source, fitted, binning.columns, binning.edges, cfg.model_dump_json()]
     read = {} if read is None else read
+    folder = derived_folder(con)
     tables = []
     for d in days:
 
@@ -170,12 +171,12 @@ def window_search(
             return None if loss is None else group_table(binning, loss, cfg.slices)
 
         def write(table: GroupTable | None, file: Path) -> None:
-            if table is None:
-                raise OSError("no loss: nothing to keep")
+            if table is None:  # no estimated loss (no estimator or scores): keep nothing
+                raise OSError("nothing to keep")  # kept_file leaves the value uncached
             _write(table, file)
 
         table = kept_file(
-            derived_folder(con),
+            folder,
             f"slices-{digest(cfg.name)}-{d.day.isoformat()}-{source}",
             json.dumps([*settings, d.fingerprint, d.served, d.labelled], default=str),
             ".parquet",
@@ -186,8 +187,6 @@ def window_search(
         if table is None:
             return None
         tables.append(table)
-    _forget_before(
-        derived_folder(con), cfg, last - timedelta(days=2 * max(cfg.slices.window_days, 1))
-    )
+    _forget_before(folder, cfg, last - timedelta(days=2 * max(cfg.slices.window_days, 1)))
     combined = combine_tables(tables, binning, cfg.slices)
     return rank_slices(combined, cfg.slices, reference_for(source), source, served, labelled)

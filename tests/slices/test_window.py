@@ -22,13 +22,8 @@ from monitoring_pipelines.performance.estimator import fit_estimator, save_estim
 from monitoring_pipelines.slices import window as window_module
 from monitoring_pipelines.slices.binning import Binning, fit_binning
 from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED, RowLoss, read_rows, row_loss
-from monitoring_pipelines.slices.search import (
-    PARTS,
-    combine_tables,
-    group_table,
-    rank_slices,
-    search_slices,
-)
+from monitoring_pipelines.slices.search import rank_slices, search_slices
+from monitoring_pipelines.slices.tables import PARTS, combine_tables, group_table
 from monitoring_pipelines.slices.window import window_search
 from monitoring_pipelines.store.connection import connect, transaction
 from monitoring_pipelines.store.sql import derived_folder

@@ -30,21 +30,25 @@ PARTS = ["c1", "v1", "c2", "v2"]  # a group's first column and label, second (or
 
 
 def _parts(groups: pd.DataFrame, cols: list[str]) -> dict[str, np.ndarray]:
-    """c1, v1, c2, v2 of :func:`group_stats`'s groups (one label column set per group)."""
+    """c1, v1, c2, v2 of :func:`group_stats`'s (non-empty) groups over ``cols``."""
     values = groups[cols].to_numpy(object)
-    there = pd.notna(values) if len(cols) else np.zeros((len(groups), 0), bool)
+    there = pd.notna(values)
     rows = np.arange(len(groups))
-    first = np.argmax(there, axis=1) if len(cols) else np.zeros(0, np.int64)
-    second = len(cols) - 1 - np.argmax(there[:, ::-1], axis=1) if len(cols) else first
+    first = np.argmax(there, axis=1)
+    second = len(cols) - 1 - np.argmax(there[:, ::-1], axis=1)
     single = there.sum(axis=1) == 1
     names = np.asarray(cols, dtype=object)
-    none = np.full(len(groups), None, dtype=object)
     return {
-        "c1": names[first] if len(cols) else none,
-        "v1": values[rows, first] if len(cols) else none,
-        "c2": np.where(single, None, names[second]) if len(cols) else none,
-        "v2": np.where(single, None, values[rows, second]) if len(cols) else none,
+        "c1": names[first],
+        "v1": values[rows, first],
+        "c2": np.where(single, None, names[second]),
+        "v2": np.where(single, None, values[rows, second]),
     }
+
+
+def _without(groups: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """The groups on none of ``cols``."""
+    return groups[~groups["c1"].isin(cols) & ~groups["c2"].isin(cols)]
 
 
 def conditions_of(groups: pd.DataFrame) -> list[tuple[tuple[str, str], ...]]:
@@ -113,7 +117,7 @@ def combine_tables(tables: list[GroupTable], binning: Binning, s: SliceSettings)
         g = t.groups
         dropped = [c for c in t.columns if c not in cols]
         if dropped:
-            g = g[~g["c1"].isin(dropped) & ~g["c2"].isin(dropped)]
+            g = _without(g, dropped)
         delta = t.centre - centre
         n, sums = g["n"].to_numpy(float), g["s"].to_numpy(float)
         frames.append(
@@ -135,6 +139,6 @@ def combine_tables(tables: list[GroupTable], binning: Binning, s: SliceSettings)
     singles = groups.loc[groups["c2"].isna(), "c1"].value_counts()
     too_many = [c for c in cols if c not in binning.edges and singles.get(c, 0) > s.max_categories]
     if too_many:
-        groups = groups[~groups["c1"].isin(too_many) & ~groups["c2"].isin(too_many)]
+        groups = _without(groups, too_many)
         cols = [c for c in cols if c not in too_many]
     return GroupTable(groups.reset_index(drop=True), centre, rows, total_ss, tuple(cols))

@@ -170,11 +170,6 @@ def window_search(
             loss = row_loss(cfg, state, data, source)
             return None if loss is None else group_table(binning, loss, cfg.slices)
 
-        def write(table: GroupTable | None, file: Path) -> None:
-            if table is None:  # no estimated loss (no estimator or scores): keep nothing
-                raise OSError("nothing to keep")  # kept_file leaves the value uncached
-            _write(table, file)
-
         table = kept_file(
             folder,
             f"slices-{digest(cfg.name)}-{d.day.isoformat()}-{source}",
@@ -182,9 +177,9 @@ def window_search(
             ".parquet",
             read=_read,
             compute=compute,
-            write=write,
+            write=_write,
         )
-        if table is None:
+        if table is None:  # no estimated loss (no estimator or scores)
             return None
         tables.append(table)
     _forget_before(folder, cfg, last - timedelta(days=2 * max(cfg.slices.window_days, 1)))

@@ -49,8 +49,9 @@ def kept_file(
     """``read`` of ``<folder>/<stem>-<digest(version)><suffix>`` when it is there and readable
     (``read`` raises OSError, ValueError, KeyError or TypeError otherwise), else ``compute()``,
     written atomically (``write`` to a temporary file, then renamed) after removing the
-    stem's files of other versions. No folder (a store in memory): always computed. A place
-    that cannot be written leaves the value uncached, never an error."""
+    stem's files of other versions. No folder (a store in memory): always computed. A
+    computed None (nothing to keep) is returned unwritten. A place that cannot be written
+    leaves the value uncached, never an error."""
     if folder is None:
         return compute()
     file = folder / f"{stem}-{digest(version)}{suffix}"
@@ -59,6 +60,8 @@ def kept_file(
     except (OSError, ValueError, KeyError, TypeError):
         pass  # absent, damaged or of another shape: compute it again
     value = compute()
+    if value is None:
+        return value
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob(f"{stem}-*{suffix}"):

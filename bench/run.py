@@ -164,6 +164,45 @@ def timed(name: str, cmd: list[str], out: Path, timeout: float, env: dict | None
     return res
 
 
+WALL_KEY = {"floor": "seconds", "pipeline": "wall_seconds"}  # else process_wall
+
+
+def wall_of(res: dict) -> float | None:
+    """The wall figure a measurement is reported by (the floor's and the pipeline's own
+    timers; the process's wall otherwise)."""
+    return res.get(WALL_KEY.get(res.get("name", ""), "process_wall"))
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (of an even count, the slower middle one), with
+    every run's wall, CPU and peak under ``repeats``; the peaks reported are the largest of
+    all runs (memory targets are ceilings). A single run is returned as it is."""
+    if len(runs) == 1:
+        return runs[0]
+    ok = [r for r in runs if wall_of(r) is not None and "error" not in r]
+    if not ok:
+        return runs[-1]
+    ranked = sorted(ok, key=wall_of)
+    res = dict(ranked[len(ranked) // 2])
+    res["repeats"] = {
+        "wall": [wall_of(r) for r in runs],
+        "cpu": [r.get("cpu_seconds") for r in runs],
+        "peak_mb": [r.get("process_peak_mb") for r in runs],
+        "tree_peak_mb": [r.get("tree_peak_mb") for r in runs],
+        "failed": len(runs) - len(ok),
+    }
+    for key in ("process_peak_mb", "tree_peak_mb"):
+        peaks = [r[key] for r in ok if r.get(key) is not None]
+        if peaks:
+            res[key] = max(peaks)
+    return res
+
+
+def repeated(n: int, measure) -> dict:
+    """``measure()`` run ``n`` times; see :func:`median_run`."""
+    return median_run([measure() for _ in range(max(n, 1))])
+
+
 def fresh_store(home: Path) -> None:
     """Forget the pipeline's state (store, suite, Dagster instance) so each run does it all."""
     (home / "data" / "monitoring.duckdb").unlink(missing_ok=True)
@@ -224,20 +263,24 @@ def run_all(args: argparse.Namespace) -> dict:
     say(f"workload {rows:,} analysis / {ref_rows:,} reference rows in {home} ({wl.seconds:.1f} s)")
 
     if want("floor"):
-        res["floor"] = timed(
+        res["floor"] = repeated(args.repeat, lambda: timed(
             "floor", [PY, "-m", "bench.tasks", "floor", str(home), str(OUT / f"floor-{tag}.json")],
             OUT / f"floor-{tag}.json", args.timeout,
-        )  # fmt: skip
+        ))  # fmt: skip
         say(f"floor: {res['floor'].get('seconds', float('nan')):.1f} s")
     days = args.pipeline_days or (2 if args.quick else 0)
     if want("pipeline"):
-        fresh_store(home)
         cmd = [PY, "-m", "bench.tasks", "pipeline", str(home), str(OUT / f"pipeline-{tag}.json")]
         if days:
             cmd += ["--days", str(days)]
         if args.profile:
             cmd += ["--profile", str(OUT / f"profile-{tag}.txt")]
-        res["pipeline"] = timed("pipeline", cmd, OUT / f"pipeline-{tag}.json", args.timeout)
+
+        def pipeline() -> dict:
+            fresh_store(home)
+            return timed("pipeline", cmd, OUT / f"pipeline-{tag}.json", args.timeout)
+
+        res["pipeline"] = repeated(args.repeat, pipeline)
         say(f"pipeline: {res['pipeline'].get('wall_seconds', float('nan')):.1f} s")
     if not args.quick and (want("cli") or want("new_day")):
         env = cli_env(home)
@@ -247,17 +290,23 @@ def run_all(args: argparse.Namespace) -> dict:
         out = OUT / f"cli-{tag}.json"
         out.unlink(missing_ok=True)
         if want("cli"):
-            fresh_store(home)
+
+            def cli() -> dict:
+                fresh_store(home)
+                return timed(
+                    "cli", [exe, "--home", str(home), "run", *span], out, args.timeout,
+                    cli_env(home),
+                )  # fmt: skip
+
+            res["cli"] = repeated(args.repeat, cli)
             env = cli_env(home)
-            res["cli"] = timed(
-                "cli", [exe, "--home", str(home), "run", *span], out, args.timeout, env
-            )
             say(f"cli: {res['cli'].get('process_wall', float('nan')):.1f} s")
         span = ["--start", str(wl.last), "--end", str(wl.last)]
         out = OUT / f"newday-{tag}.json"
         if want("new_day"):
-            res["new_day"] = timed(
-                "new_day", [exe, "--home", str(home), "run", *span], out, 600, env
+            res["new_day"] = repeated(
+                args.repeat,
+                lambda: timed("new_day", [exe, "--home", str(home), "run", *span], out, 600, env),
             )
             say(f"new day: {res['new_day'].get('process_wall', float('nan')):.1f} s")
     if os.environ.get("BENCH_PEERS") == "1":
@@ -272,12 +321,14 @@ def run_all(args: argparse.Namespace) -> dict:
             if tool == "evidently" and args.evidently_days:
                 cmd.append(str(args.evidently_days))
             env = {"NML_DISABLE_USAGE_LOGGING": "1", "DO_NOT_TRACK": "1"}
-            res[tool] = timed(tool, cmd, out, args.peer_timeout, env)
+            n = args.evidently_repeat if tool == "evidently" else args.repeat
+            res[tool] = repeated(n, lambda: timed(tool, cmd, out, args.peer_timeout, env))  # noqa: B023
             say(f"{tool}: {res[tool].get('process_wall', float('nan')):.1f} s")
     if prev.exists():  # another invocation may have written meanwhile: keep its figures
         res = {**json.loads(prev.read_text())["results"], **{k: v for k, v in res.items()}}
     info["results"] = res
     info["pipeline_days"] = days
+    info["repeat"] = args.repeat
     info["workload_days"] = wl.days
     (OUT / f"results-{tag}.json").write_text(json.dumps(info, indent=2, default=str))
     return info
@@ -300,6 +351,15 @@ def table(info: dict) -> str:
     ]
 
     def row(name, wall, res, note=""):
+        reps = res.get("repeats")
+        if reps:
+            walls = " / ".join(_f(w) for w in reps["wall"])
+            cpus = " / ".join(_f(c) for c in reps["cpu"])
+            note = (
+                f"median of {len(reps['wall'])} (wall {walls}; CPU {cpus}; peaks: the largest)"
+                + (f", {reps['failed']} failed" if reps.get("failed") else "")
+                + (f"; {note}" if note else "")
+            )
         lines.append(
             f"| {name} | {_f(wall)} | {_f(res.get('cpu_seconds'))} | "
             f"{_f(res.get('process_peak_mb'), 'MB')} | {_f(res.get('tree_peak_mb'), 'MB')} | "
@@ -373,7 +433,8 @@ def write_results() -> Path:
             f"{i['date']} · {m['cores']} cores · {m['ram_gb']} GB RAM · {m['cpu']} · "
             f"Python {m['python']} · load average before {m['load_before']:.1f} · "
             f"outlier backend {i.get('outlier_backend', 'default')} · "
-            f"pipeline days {i.get('pipeline_days') or 'all'}\n\n"
+            f"pipeline days {i.get('pipeline_days') or 'all'} · "
+            f"runs of each measurement {i.get('repeat', 1)} (median reported)\n\n"
             f"{table(i)}\n"
         )
     path = BENCH / "RESULTS.md"
@@ -401,6 +462,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--collect", action="store_true", help="rebuild the results from bench/out")
     p.add_argument("--evidently-days", type=int, default=0, help="only the last N days")
+    p.add_argument(
+        "--repeat", type=int, default=1, help="run each measurement N times, report the median"
+    )
+    p.add_argument(
+        "--evidently-repeat", type=int, default=1, help="Evidently's runs (~17 min each at W1)"
+    )
     args = p.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     if args.collect:

@@ -15,6 +15,7 @@ from monitoring_pipelines.drift.columns import NUMERIC, ColumnSpec
 from monitoring_pipelines.drift.learned import thresholds
 from monitoring_pipelines.drift.sorted_reference import (
     ks_2samp_sorted,
+    place,
     sorted_reference,
     wasserstein_sorted,
 )
@@ -75,15 +76,16 @@ def measure(
             out.note = f"fewer than {s.min_rows} rows"
             return out
         ref_sorted = sorted_reference(con, ref_relation, spec.expr(spec.ref_col), ref_version)
+        placed = place(ref_sorted, cur_vals)  # searched once for KS and Wasserstein
         if str(s.detector_backend) == "alibi":
             out.statistic, out.p_value = ks_test(ref_sorted.values, cur_vals, "alibi")
         else:
-            out.statistic, out.p_value = ks_2samp_sorted(ref_sorted, cur_vals)
+            out.statistic, out.p_value = ks_2samp_sorted(ref_sorted, cur_vals, placed)
         ref_counts = np.asarray(ref["counts"])
         out.psi = psi(ref_counts, counts, s.smoothing)
         out.js = js_distance(ref_counts, counts)
         std = ref["std"]
-        w = wasserstein_sorted(ref_sorted, cur_vals)
+        w = wasserstein_sorted(ref_sorted, cur_vals, placed)
         out.wasserstein = w / std if std > 0 else (0.0 if w == 0 else float("inf"))
         psi_thr, _, w_thr = thresholds(ref, s)
         out.effect = max(out.psi / psi_thr, out.wasserstein / w_thr)

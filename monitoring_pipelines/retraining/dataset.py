@@ -208,14 +208,24 @@ def recent_labelled(
     cap = cfg.retraining.max_recent_rows
     what = f"p.* EXCLUDE (_source_file, _ingested_at), g.label AS {LABEL}"
     tail = ""
-    if cap is not None and available > cap:  # pick the ids first: a narrow top-N
-        picked = _recent_sql(
-            cfg,
-            f"p.{pid} AS _pid, p._day AS _pday",
-            f"ORDER BY hash(CAST(p.{pid} AS VARCHAR), '{SAMPLE_SALT}'), p.{pid} "
-            f"LIMIT {int(cap)}",
+    if cap is not None and available > cap:
+        # The cap-th row in (hash, id, day) order, from a narrow top-N; then every row up to
+        # it in that order, a filter on the scan. (Selecting the picked (id, day) pairs with
+        # IN (subquery) instead held 2.5 GB and took 5 s over 5M rows; this 1.5 GB, 1.6 s.)
+        h = f"hash(CAST(p.{pid} AS VARCHAR), '{SAMPLE_SALT}')"
+        cut = con.execute(
+            _recent_sql(
+                cfg,
+                f"{h} AS _h, p.{pid} AS _pid, p._day AS _pday",
+                f"ORDER BY _h, _pid, _pday LIMIT 1 OFFSET {int(cap) - 1}",
+            ),
+            params,
+        ).fetchone()
+        params |= {"cut_h": cut[0], "cut_id": cut[1], "cut_day": cut[2]}
+        tail = (
+            f"AND ({h} < $cut_h OR ({h} = $cut_h AND (p.{pid} < $cut_id "
+            f"OR (p.{pid} = $cut_id AND p._day <= $cut_day))))"
         )
-        tail = f"AND (p.{pid}, p._day) IN (SELECT (_pid, _pday) FROM ({picked}))"
     order = f"{qi(cfg.columns.timestamp)}, {pid}"
     frame = con.execute(
         f"SELECT * FROM ({_recent_sql(cfg, what, tail)}) ORDER BY {order}", params

@@ -29,6 +29,20 @@ def test_equal_to_scipy(seed):
         assert p == pytest.approx(want.pvalue, rel=1e-9, abs=1e-300)
         w = sr.wasserstein_sorted(ref, c)
         assert w == pytest.approx(stats.wasserstein_distance(r, c), rel=1e-9, abs=1e-12)
+        placed = sr.place(ref, c)  # one search shared by both: the same figures exactly
+        assert sr.ks_2samp_sorted(ref, c, placed) == (d, p)
+        assert sr.wasserstein_sorted(ref, c, placed) == w
+
+
+def test_quantiles_inside_between_and_on_the_day_values():
+    # reference quantiles that fall strictly between two day values, exactly on one, and
+    # outside the day's range: every branch of the shared positions
+    r = np.array([0.0, 1.0, 1.0, 2.0, 3.0, 3.0, 3.0, 4.0, 6.0, 9.0])
+    for c in ([1.0, 3.0, 3.0, 8.0], [0.5, 0.5, 2.5, 10.0], [-1.0, 1.0, 4.0], [3.0]):
+        ref, day = sr.SortedSample.of(r), np.array(c)
+        assert sr.wasserstein_sorted(ref, day) == pytest.approx(
+            stats.wasserstein_distance(r, day), rel=1e-12
+        )
 
 
 def test_hand_worked_example():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import duckdb
 import numpy as np
 import pytest
 from pydantic import ValidationError
@@ -14,6 +15,7 @@ from scipy import stats
 from monitoring_pipelines.config.model_config import Retraining
 from monitoring_pipelines.retraining.dataset import (
     LABEL,
+    SAMPLE_SALT,
     build_dataset,
     recent_labelled,
     reference_frame,
@@ -56,6 +58,15 @@ def test_recent_rows_are_a_stable_sample_with_each_days_share(intent):
     expected = np.array([all_days[d] * cap / available for d in sorted(all_days)])
     observed = np.array([got.get(d, 0) for d in sorted(all_days)])
     assert stats.chisquare(observed, expected).pvalue > 0.001
+    # exactly the cap rows first in (hash of the id, id, day) order: a top-N over all rows
+    mem = duckdb.connect()
+    mem.register("ids", full[[pid, "_day"]])
+    first = mem.execute(
+        f"SELECT {pid} FROM ids ORDER BY hash(CAST({pid} AS VARCHAR), '{SAMPLE_SALT}'), "
+        f"{pid}, _day LIMIT {cap}"
+    ).fetchall()
+    mem.close()
+    assert sorted(r[0] for r in first) == sorted(sample[pid])
     # the labels are the rows' own
     merged = sample[[pid, LABEL]].merge(full[[pid, LABEL]], on=pid, suffixes=("", "_all"))
     assert len(merged) == cap and (merged[LABEL] == merged[f"{LABEL}_all"]).all()

@@ -1,0 +1,52 @@
+"""``--repeat``: the median run is reported, with every run's figures and the largest peak."""
+
+from __future__ import annotations
+
+from bench.run import median_run, table
+
+
+def _run(name: str, wall: float, cpu: float, peak: float, **extra) -> dict:
+    key = {"floor": "seconds", "pipeline": "wall_seconds"}.get(name, "process_wall")
+    return {"name": name, key: wall, "cpu_seconds": cpu, "process_peak_mb": peak,
+            "tree_peak_mb": peak + 1, **extra}  # fmt: skip
+
+
+def test_median_of_three_keeps_the_middle_run_and_the_largest_peak() -> None:
+    runs = [_run("cli", 30.0, 31, 900), _run("cli", 10.0, 11, 1200), _run("cli", 20.0, 22, 800)]
+    res = median_run(runs)
+    assert res["process_wall"] == 20.0 and res["cpu_seconds"] == 22
+    assert res["process_peak_mb"] == 1200 and res["tree_peak_mb"] == 1201
+    assert res["repeats"]["wall"] == [30.0, 10.0, 20.0]
+    assert res["repeats"]["failed"] == 0
+
+
+def test_pipeline_median_uses_its_own_timer_and_its_groups() -> None:
+    runs = [
+        _run("pipeline", 5.0, 6, 100, by_group={"drift": 1.0}, days=2),
+        _run("pipeline", 9.0, 9, 100, by_group={"drift": 3.0}, days=2),
+        _run("pipeline", 7.0, 8, 100, by_group={"drift": 2.0}, days=2),
+    ]
+    res = median_run(runs)
+    assert res["wall_seconds"] == 7.0 and res["by_group"] == {"drift": 2.0}
+
+
+def test_failed_runs_are_counted_not_chosen() -> None:
+    runs = [_run("floor", 1.0, 1, 10, error="boom"), _run("floor", 3.0, 3, 10),
+            _run("floor", 2.0, 2, 10)]  # fmt: skip
+    res = median_run(runs)
+    assert "error" not in res and res["seconds"] == 3.0  # slower middle of the two good runs
+    assert res["repeats"]["failed"] == 1
+
+
+def test_single_run_is_unchanged_and_the_table_names_the_repeats() -> None:
+    one = _run("floor", 2.0, 2, 10)
+    assert median_run([one]) is one
+    info = {
+        "results": {
+            "floor": median_run([_run("floor", w, w, 10) for w in (2.0, 4.0, 3.0)]),
+        },
+        "workload_days": 30,
+    }
+    text = table(info)
+    assert "median of 3 (wall 2.0 s / 4.0 s / 3.0 s" in text
+    assert "| 3.0 s |" in text

@@ -38,9 +38,10 @@ test: setup
 test-integration: setup
 	$(BIN)/python -m pytest -q -m integration
 
-# Benchmarks print their figures (bench/README.md); they are not timed tests.
+# Benchmarks print their figures (bench/README.md); they are not timed tests. `make bench`
+# runs each measurement 3 times and reports the median (~35 min; BENCH_PEERS=1 adds ~20 min).
 bench: setup
-	$(BIN)/python -m bench.run --analysis-rows 1000000
+	$(BIN)/python -m bench.run --analysis-rows 1000000 --repeat 3
 
 bench-quick: setup
 	$(BIN)/python -m bench.run --analysis-rows 100000 --quick

@@ -186,21 +186,36 @@ def _sample(v: np.ndarray) -> SortedSample:
     return SortedSample(v, np.concatenate([[0.0], np.cumsum(v)]))
 
 
-def _read(file: Path) -> np.ndarray:
-    v = np.load(file, allow_pickle=False)
-    if v.dtype != np.float64 or v.ndim != 1:
-        raise ValueError(f"{file}: not a sorted float64 column")
-    return v
+FORMAT = "values+prefix"  # in the kept file's version: files of other layouts are replaced
 
 
-def _write(v: np.ndarray, file: Path) -> None:
+def _read(file: Path) -> SortedSample:
+    """The kept column memory-mapped: the n sorted values then their n + 1 prefix sums, one
+    float64 array. Mapped, not read: a new process pays neither the read nor the prefix sums
+    (about 35 ms a column at a million rows) and touches only the pages its searches reach;
+    a file replaced meanwhile stays valid under the mapping."""
+    a = np.load(file, mmap_mode="r", allow_pickle=False)
+    if a.dtype != np.float64 or a.ndim != 1 or len(a) % 2 != 1 or a[(len(a) - 1) // 2] != 0:
+        raise ValueError(f"{file}: not a sorted float64 column with its prefix sums")
+    n = (len(a) - 1) // 2
+    return SortedSample(a[:n], a[n:])
+
+
+def _write(v: SortedSample, file: Path) -> None:
     with open(file, "wb") as fh:  # a handle: np.save would add ".npy" to the name
-        np.save(fh, v, allow_pickle=False)
+        np.save(fh, np.concatenate([v.values, v.prefix]), allow_pickle=False)
 
 
 def _load(folder: Path | None, relation: str, expr: str, version: str, query) -> SortedSample:
     """From the file beside the database when it is there, else from ``query()`` (then
     written, replacing the files of the column's earlier reference versions)."""
     stem = "sorted-" + digest(f"{relation}\0{expr}")
-    v = kept_file(folder, stem, version, ".npy", read=_read, compute=query, write=_write)
-    return _sample(v)
+    return kept_file(
+        folder,
+        stem,
+        f"{version}\0{FORMAT}",
+        ".npy",
+        read=_read,
+        compute=lambda: _sample(query()),
+        write=_write,
+    )

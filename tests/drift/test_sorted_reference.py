@@ -82,6 +82,8 @@ def test_a_new_process_reads_the_sorted_column_from_beside_the_database(tmp_path
     b = sr.sorted_reference(con, "ref", "x", "v1")
     np.testing.assert_array_equal(b.values, a.values)
     np.testing.assert_array_equal(b.prefix, a.prefix)
+    assert isinstance(b.values, np.memmap) and isinstance(b.prefix, np.memmap)  # mapped
+    assert sr.ks_2samp_sorted(b, np.arange(50.0)) == sr.ks_2samp_sorted(a, np.arange(50.0))
     # a reloaded reference (new version) is read again and replaces the column's old file
     c = sr.sorted_reference(con, "ref", "x", "v2")
     assert c.values.max() <= 0
@@ -92,6 +94,28 @@ def test_a_new_process_reads_the_sorted_column_from_beside_the_database(tmp_path
     only.write_bytes(b"not numpy")
     sr.CACHE.clear()
     np.testing.assert_array_equal(sr.sorted_reference(con, "ref", "x", "v2").values, c.values)
+    con.close()
+
+
+def test_a_file_of_the_earlier_layout_is_replaced_not_misread(tmp_path):
+    """Files kept before the prefix sums were stored held the values alone; the layout is
+    part of the version, so such a file is never read as the new layout and is removed."""
+    from monitoring_pipelines.store.derived import digest
+
+    db = tmp_path / "s.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE ref AS SELECT (i % 7 - 3)::DOUBLE AS x FROM range(301) t(i)")
+    folder = tmp_path / "s.duckdb.derived"
+    folder.mkdir()
+    stem = "sorted-" + digest("ref\0x")
+    values = np.sort(con.execute("SELECT x FROM ref").fetchnumpy()["x"])  # median 0: odd n
+    old = folder / f"{stem}-{digest('v1')}.npy"
+    np.save(old, values)
+    sr.CACHE.clear()
+    got = sr.sorted_reference(con, "ref", "x", "v1")
+    np.testing.assert_array_equal(got.values, values)
+    assert len(got.prefix) == len(values) + 1
+    assert not old.exists() and len(list(folder.glob("*.npy"))) == 1
     con.close()
 
 

@@ -198,9 +198,10 @@ def median_run(runs: list[dict]) -> dict:
     return res
 
 
-def repeated(n: int, measure) -> dict:
-    """``measure()`` run ``n`` times; see :func:`median_run`."""
-    return median_run([measure() for _ in range(max(n, 1))])
+def repeated(n: int, measure, run_of: str) -> dict:
+    """``measure()`` run ``n`` times (see :func:`median_run`), marked with the date of the
+    runner's invocation that measured it (results merge across invocations)."""
+    return {**median_run([measure() for _ in range(max(n, 1))]), "run_of": run_of}
 
 
 def fresh_store(home: Path) -> None:
@@ -266,7 +267,7 @@ def run_all(args: argparse.Namespace) -> dict:
         res["floor"] = repeated(args.repeat, lambda: timed(
             "floor", [PY, "-m", "bench.tasks", "floor", str(home), str(OUT / f"floor-{tag}.json")],
             OUT / f"floor-{tag}.json", args.timeout,
-        ))  # fmt: skip
+        ), info["date"])  # fmt: skip
         say(f"floor: {res['floor'].get('seconds', float('nan')):.1f} s")
     days = args.pipeline_days or (2 if args.quick else 0)
     if want("pipeline"):
@@ -280,7 +281,7 @@ def run_all(args: argparse.Namespace) -> dict:
             fresh_store(home)
             return timed("pipeline", cmd, OUT / f"pipeline-{tag}.json", args.timeout)
 
-        res["pipeline"] = repeated(args.repeat, pipeline)
+        res["pipeline"] = repeated(args.repeat, pipeline, info["date"])
         say(f"pipeline: {res['pipeline'].get('wall_seconds', float('nan')):.1f} s")
     if not args.quick and (want("cli") or want("new_day")):
         env = cli_env(home)
@@ -298,7 +299,7 @@ def run_all(args: argparse.Namespace) -> dict:
                     cli_env(home),
                 )  # fmt: skip
 
-            res["cli"] = repeated(args.repeat, cli)
+            res["cli"] = repeated(args.repeat, cli, info["date"])
             env = cli_env(home)
             say(f"cli: {res['cli'].get('process_wall', float('nan')):.1f} s")
         span = ["--start", str(wl.last), "--end", str(wl.last)]
@@ -307,6 +308,7 @@ def run_all(args: argparse.Namespace) -> dict:
             res["new_day"] = repeated(
                 args.repeat,
                 lambda: timed("new_day", [exe, "--home", str(home), "run", *span], out, 600, env),
+                info["date"],
             )
             say(f"new day: {res['new_day'].get('process_wall', float('nan')):.1f} s")
     if os.environ.get("BENCH_PEERS") == "1":
@@ -322,7 +324,11 @@ def run_all(args: argparse.Namespace) -> dict:
                 cmd.append(str(args.evidently_days))
             env = {"NML_DISABLE_USAGE_LOGGING": "1", "DO_NOT_TRACK": "1"}
             n = args.evidently_repeat if tool == "evidently" else args.repeat
-            res[tool] = repeated(n, lambda: timed(tool, cmd, out, args.peer_timeout, env))  # noqa: B023
+            res[tool] = repeated(
+                n,
+                lambda: timed(tool, cmd, out, args.peer_timeout, env),  # noqa: B023
+                info["date"],
+            )
             say(f"{tool}: {res[tool].get('process_wall', float('nan')):.1f} s")
     if prev.exists():  # another invocation may have written meanwhile: keep its figures
         res = {**json.loads(prev.read_text())["results"], **{k: v for k, v in res.items()}}
@@ -351,6 +357,10 @@ def table(info: dict) -> str:
     ]
 
     def row(name, wall, res, note=""):
+        if res.get("run_of") and info.get("date") and res["run_of"] != info["date"]:
+            note = f"from the runner's run of {res['run_of'][:16].replace('T', ' ')} UTC" + (
+                f"; {note}" if note else ""
+            )
         reps = res.get("repeats")
         if reps:
             walls = " / ".join(_f(w) for w in reps["wall"])
@@ -418,6 +428,10 @@ def table(info: dict) -> str:
     return out + ("\n\n" + "\n".join(ratios) if ratios else "")
 
 
+def _runs(n: int) -> str:
+    return f"median of {n} runs of each measurement" if n > 1 else "one run of each measurement"
+
+
 def write_results() -> Path:
     """bench/RESULTS.md from every results-*.json in bench/out (one section per size)."""
     infos = []
@@ -434,7 +448,7 @@ def write_results() -> Path:
             f"Python {m['python']} · load average before {m['load_before']:.1f} · "
             f"outlier backend {i.get('outlier_backend', 'default')} · "
             f"pipeline days {i.get('pipeline_days') or 'all'} · "
-            f"runs of each measurement {i.get('repeat', 1)} (median reported)\n\n"
+            f"{_runs(i.get('repeat', 1))}\n\n"
             f"{table(i)}\n"
         )
     path = BENCH / "RESULTS.md"

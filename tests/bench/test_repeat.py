@@ -50,3 +50,22 @@ def test_single_run_is_unchanged_and_the_table_names_the_repeats() -> None:
     text = table(info)
     assert "median of 3 (wall 2.0 s / 4.0 s / 3.0 s" in text
     assert "| 3.0 s |" in text
+
+
+def test_a_row_from_an_earlier_invocation_says_so() -> None:
+    info = {
+        "date": "2026-12-03T16:53:00+00:00",
+        "results": {
+            "floor": {**_run("floor", 2.0, 2, 10), "run_of": "2026-12-03T16:53:00+00:00"},
+            "evidently": {
+                **_run("evidently", 900.0, 1000, 2000),
+                "tool": "evidently 0.7",
+                "run_of": "2026-12-03T15:57:02+00:00",
+            },  # fmt: skip
+        },
+        "workload_days": 30,
+    }
+    text = table(info)
+    assert "| evidently | 900.0 s |" in text
+    assert "from the runner's run of 2026-12-03 15:57 UTC; evidently 0.7" in text
+    assert text.count("from the runner's run") == 1  # the floor is of this run

@@ -14,7 +14,7 @@ import pandas as pd
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.outliers.detector import OutlierDetector
 from monitoring_pipelines.store.metrics import Metric
-from monitoring_pipelines.store.sql import predictions_table, qi
+from monitoring_pipelines.store.sql import insert_rows, predictions_table, qi
 
 FAMILY = "outliers"
 ANY = "any"
@@ -133,12 +133,5 @@ def replace_outlier_rows(
     if flagged.empty:
         return 0
     frame = flagged[ROW_COLUMNS].assign(model=model, day=pd.Timestamp(day).date())
-    con.register("_new_outliers", frame)
-    try:
-        con.execute(
-            f"INSERT INTO {ROWS_TABLE} SELECT model, day, prediction_id, detector, score, "
-            "threshold, extreme_features FROM _new_outliers"
-        )
-    finally:
-        con.unregister("_new_outliers")
+    insert_rows(con, ROWS_TABLE, frame, ["model", "day", *ROW_COLUMNS])
     return len(frame)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.review.audit import inclusion_probabilities, poisson_sample
+from monitoring_pipelines.store.sql import insert_rows
 
 QUEUE_TABLE = "review_queue_rows"
 AUDIT_TABLE = "review_audits"
@@ -38,13 +39,7 @@ def replace_queue(
     if queue.empty:
         return
     frame = queue[["prediction_id", "reason"]].assign(model=model, day=day)
-    con.register("_new_queue", frame)
-    try:
-        con.execute(
-            f"INSERT INTO {QUEUE_TABLE} SELECT model, day, prediction_id, reason FROM _new_queue"
-        )
-    finally:
-        con.unregister("_new_queue")
+    insert_rows(con, QUEUE_TABLE, frame, ["model", "day", "prediction_id", "reason"])
 
 
 def stored_audit(con: duckdb.DuckDBPyConnection, model: str, day: date) -> pd.DataFrame | None:
@@ -92,14 +87,9 @@ def save_audit(con: duckdb.DuckDBPyConnection, model: str, day: date, sample: pd
             {"model": [model], "day": [day], "prediction_id": [None], "score": [None],
              "pi": [None], "drawn_at": [datetime.now()]}
         )  # fmt: skip
-    con.register("_new_audit", frame)
-    try:
-        con.execute(
-            f"INSERT INTO {AUDIT_TABLE} SELECT model, day, prediction_id, score, pi, drawn_at "
-            "FROM _new_audit"
-        )
-    finally:
-        con.unregister("_new_audit")
+    insert_rows(
+        con, AUDIT_TABLE, frame, ["model", "day", "prediction_id", "score", "pi", "drawn_at"]
+    )
 
 
 def audit_file(home: Path, model: str, day: date) -> Path:

@@ -14,6 +14,8 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
+from monitoring_pipelines.store.sql import insert_rows
+
 STATUSES = ("ok", "warn", "alert")
 
 
@@ -76,13 +78,5 @@ def replace_metrics(
         }
     )
     frame["day"] = frame["day"].dt.date
-    con.register("_new_metrics", frame)
-    try:
-        con.execute(
-            "INSERT INTO metrics (model, day, family, metric, subject, value, lower, upper, "
-            "status, computed_at, run_id) SELECT model, day, family, metric, subject, value, "
-            "lower, upper, status, computed_at, run_id FROM _new_metrics"
-        )
-    finally:
-        con.unregister("_new_metrics")
+    insert_rows(con, "metrics", frame, list(frame.columns))
     return len(metrics)

@@ -11,11 +11,7 @@ import pyarrow as pa
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.quality.report import QualityReport
 from monitoring_pipelines.store.metrics import Metric, replace_metrics
-
-COLUMNS = (
-    'model, day, suite, expectation_id, expectation_type, "column", severity, success, '
-    "observed_value, unexpected_count, unexpected_percent, details, validated_at"
-)
+from monitoring_pipelines.store.sql import insert_rows
 
 
 def quality_metrics(cfg: ModelConfig, report: QualityReport) -> list[Metric]:
@@ -63,7 +59,7 @@ def replace_quality(
     """Replace the day's ``quality_results`` and ``quality`` metrics (caller's transaction)."""
     con.execute("DELETE FROM quality_results WHERE model = ? AND day = ?", [cfg.name, day])
     records = report.to_records()
-    if records:  # one INSERT for the day (a statement per expectation took ~2 ms each)
+    if records:  # one INSERT for the day
         n = len(records)
 
         def col(name: str, kind: pa.DataType) -> pa.Array:
@@ -86,13 +82,7 @@ def replace_quality(
                 "validated_at": pa.array([datetime.now()] * n, pa.timestamp("us")),
             }
         )
-        con.register("_new_quality", rows)
-        try:
-            con.execute(
-                f"INSERT INTO quality_results ({COLUMNS}) SELECT {COLUMNS} FROM _new_quality"
-            )
-        finally:
-            con.unregister("_new_quality")
+        insert_rows(con, "quality_results", rows, rows.column_names)
     replace_metrics(
         con,
         model=cfg.name,

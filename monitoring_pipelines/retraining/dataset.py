@@ -211,7 +211,7 @@ def recent_labelled(
     if cap is not None and available > cap:
         # The cap-th row in (hash, id, day) order, from a narrow top-N; then every row up to
         # it in that order, a filter on the scan. (Selecting the picked (id, day) pairs with
-        # IN (subquery) instead held 2.5 GB and took 5 s over 5M rows; this 1.5 GB, 1.6 s.)
+        # IN (subquery) instead held 2.5 GB and took 5 s over 5M rows; this about 1.5 GB, 2 s.)
         h = f"hash(CAST(p.{pid} AS VARCHAR), '{SAMPLE_SALT}')"
         cut = con.execute(
             _recent_sql(

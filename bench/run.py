@@ -264,10 +264,11 @@ def run_all(args: argparse.Namespace) -> dict:
     say(f"workload {rows:,} analysis / {ref_rows:,} reference rows in {home} ({wl.seconds:.1f} s)")
 
     if want("floor"):
-        res["floor"] = repeated(args.repeat, lambda: timed(
-            "floor", [PY, "-m", "bench.tasks", "floor", str(home), str(OUT / f"floor-{tag}.json")],
-            OUT / f"floor-{tag}.json", args.timeout,
-        ), info["date"])  # fmt: skip
+        out = OUT / f"floor-{tag}.json"
+        cmd = [PY, "-m", "bench.tasks", "floor", str(home), str(out)]
+        res["floor"] = repeated(
+            args.repeat, lambda: timed("floor", cmd, out, args.timeout), info["date"]
+        )
         say(f"floor: {res['floor'].get('seconds', float('nan')):.1f} s")
     days = args.pipeline_days or (2 if args.quick else 0)
     if want("pipeline"):
@@ -356,7 +357,8 @@ def table(info: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
 
-    def row(name, wall, res, note=""):
+    def row(name, res, note=""):
+        wall = wall_of(res)
         if res.get("run_of") and info.get("date") and res["run_of"] != info["date"]:
             note = f"from the runner's run of {res['run_of'][:16].replace('T', ' ')} UTC" + (
                 f"; {note}" if note else ""
@@ -376,11 +378,10 @@ def table(info: dict) -> str:
             f"{note} |"
         )
 
-    row("floor: DuckDB SQL (PSI, JS, confusion)", floor.get("seconds"), floor)
+    row("floor: DuckDB SQL (PSI, JS, confusion)", floor)
     days = pipe.get("days")
     row(
         f"pipeline in-process, {days} days, all assets",
-        pipe.get("wall_seconds"),
         pipe,
         f"statuses {pipe.get('statuses')}"
         + "".join(
@@ -393,7 +394,7 @@ def table(info: dict) -> str:
         lines.append(f"| &nbsp;&nbsp;drift + performance | {_f(dp)} | | | | |")
     for name in ("cli", "new_day"):
         if name in r:
-            row(f"`monitoring-pipelines run` ({name})", r[name].get("process_wall"), r[name],
+            row(f"`monitoring-pipelines run` ({name})", r[name],
                 r[name].get("error", "")[-200:].replace("\n", " ").replace("|", "/"))  # fmt: skip
     for tool in ("nannyml", "evidently"):
         if tool in r:
@@ -401,7 +402,7 @@ def table(info: dict) -> str:
             note = t.get("tool", "")
             if "error" in t:
                 note += " " + t["error"][-200:].replace("\n", " ").replace("|", "/")
-            row(tool, t.get("process_wall"), t, note)
+            row(tool, t, note)
     out = "\n".join(lines)
     ratios = []
     total_days = info.get("workload_days", 30)

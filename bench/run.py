@@ -8,6 +8,8 @@ measures, each in its own process under ``/usr/bin/time`` (wall, CPU, peak RSS):
   asset group from the run's event log;
 - cli: ``monitoring-pipelines run`` for the days (SQLite Dagster instance, as users run it);
 - new_day: the CLI for the last day alone (a new day end to end);
+- watch: the last day landing again under a running ``monitoring-pipelines watch`` (a new day
+  through a warm worker: from the file landing to the day's outcome; bench/watch.py);
 - peers (``BENCH_PEERS=1``): NannyML and Evidently from bench/.venv-<tool>.
 
 Prints a table with ratios and writes bench/RESULTS.md (figures of every size run so far).
@@ -284,7 +286,7 @@ def run_all(args: argparse.Namespace) -> dict:
 
         res["pipeline"] = repeated(args.repeat, pipeline, info["date"])
         say(f"pipeline: {res['pipeline'].get('wall_seconds', float('nan')):.1f} s")
-    if not args.quick and (want("cli") or want("new_day")):
+    if not args.quick and (want("cli") or want("new_day") or want("watch")):
         env = cli_env(home)
         exe = str(Path(PY).parent / "monitoring-pipelines")
         start = wl.first.isoformat() if not days else None
@@ -312,6 +314,14 @@ def run_all(args: argparse.Namespace) -> dict:
                 info["date"],
             )
             say(f"new day: {res['new_day'].get('process_wall', float('nan')):.1f} s")
+        if want("watch"):
+            from bench.watch import measure_watch
+
+            res["watch"] = {
+                **measure_watch(exe, home, wl.day_file(wl.last), env, samples=args.repeat),
+                "run_of": info["date"],
+            }
+            say(f"watch: {res['watch'].get('process_wall', float('nan')):.1f} s")
     if os.environ.get("BENCH_PEERS") == "1":
         for tool in [t for t in ("nannyml", "evidently") if want(t)]:
             py = BENCH / f".venv-{tool}" / "bin" / "python"
@@ -396,6 +406,18 @@ def table(info: dict) -> str:
         if name in r:
             row(f"`monitoring-pipelines run` ({name})", r[name],
                 r[name].get("error", "")[-200:].replace("\n", " ").replace("|", "/"))  # fmt: skip
+    if "watch" in r:
+        w = r["watch"]
+        lat = " / ".join(_f(s["latency"]) for s in w.get("samples", []))
+        runs = " / ".join(_f(s["run"]) for s in w.get("samples", []))
+        row(
+            "new day through `monitoring-pipelines watch` (landing to outcome)",
+            w,
+            f"median of {len(w.get('samples', []))} days landing in one warm watcher "
+            f"(latency {lat}; of which the day's run {runs}; watcher start-up "
+            f"{_f(w.get('ready_seconds'))}; default settle 2 s); peak: the watcher's"
+            + (f"; {w['error']}" if "error" in w else ""),
+        )
     for tool in ("nannyml", "evidently"):
         if tool in r:
             t = r[tool]
@@ -471,7 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--peer-timeout", type=float, default=1800)
     p.add_argument("--silent", action="store_true")
-    p.add_argument("--only", help="comma-separated: floor,pipeline,cli,new_day,nannyml,evidently")
+    p.add_argument(
+        "--only", help="comma-separated: floor,pipeline,cli,new_day,watch,nannyml,evidently"
+    )
     p.add_argument(
         "--outlier-backend", choices=["alibi", "sklearn"], help="default: the project's default"
     )

@@ -127,6 +127,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    from monitoring_pipelines.runner import RunSummary
+    from monitoring_pipelines.watch import Watcher, stop_on_signals
+
+    paths = _paths(args)
+    configs = load_model_configs(paths.config_dir)
+    models = args.models.split(",") if args.models else None
+    unknown = [m for m in models or [] if m not in configs]
+    if unknown:
+        print(f"unknown models {unknown}; configs in {paths.config_dir}: {sorted(configs)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    watcher = Watcher(
+        paths, _instance(paths), models=models, settle=args.settle,
+        retrain=not args.no_retrain,
+        since=date.fromisoformat(args.since) if args.since else None,
+        say=lambda line: print(line, flush=True),
+    )  # fmt: skip
+    stop = stop_on_signals()
+    watcher.start()
+    if args.once:
+        watcher.poll_once()
+    else:
+        print(f"watch: polling every {args.interval:g} s (Ctrl-C to stop)", flush=True)
+        watcher.serve(args.interval, stop)
+    return RunSummary(watcher.outcomes, watcher.retrainings).exit_code
+
+
 def _demo_serving(paths: ProjectPaths, configs, end: date):
     if not (paths.home / "data" / "demo_manifest.json").exists():
         return None  # not a demo home: the demo (and its imports) is not loaded
@@ -322,6 +350,22 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: skip it then)",
     )
     r.set_defaults(func=cmd_run)
+    w = sub.add_parser(
+        "watch",
+        help="stay running; run each model day through Dagster as soon as its log lands",
+    )
+    w.add_argument("--models", help="comma-separated model names (default: all configs)")
+    w.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+    w.add_argument(
+        "--settle",
+        type=float,
+        default=2.0,
+        help="seconds a day's newest file must be unmodified before it is read (default 2)",
+    )
+    w.add_argument("--since", help="ignore days before this one, YYYY-MM-DD")
+    w.add_argument("--once", action="store_true", help="run what is ready now, then exit")
+    w.add_argument("--no-retrain", action="store_true", help="as for run")
+    w.set_defaults(func=cmd_watch)
     t = sub.add_parser("retrain", help="retrain a model now (as retraining_sensor would)")
     t.add_argument("model")
     t.add_argument("--day", help="labels known by this day are used (default: latest day)")

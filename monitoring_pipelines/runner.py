@@ -23,6 +23,7 @@ from monitoring_pipelines.store.derived import release_caches
 
 PACKAGE_DIR = Path(__file__).parent
 LOG_LEVEL = "CRITICAL"  # console log of each run; the full event log is in the instance
+RETRAINING_SENSOR = "retraining_sensor"
 QUIET = {"loggers": {"console": {"config": {"log_level": LOG_LEVEL}}}}
 
 
@@ -142,6 +143,8 @@ def run_days(
     retrain: bool = False,
     on_retrained: Callable[[Retraining, date], None] | None = None,
     refit_reference: bool = False,
+    defs: dg.Definitions | None = None,
+    ticker: SensorTicker | None = None,
 ) -> RunSummary:
     """Load references, then run ``job`` for every (day, model) in order of days.
 
@@ -171,7 +174,10 @@ def run_days(
                 progress(DayOutcome(m, None, "ok", note), i + 1, total)
             continue
         _run_one(ref_job, m, m, None, instance, summary, progress, i + 1, total, paths.database)
-    ticker = SensorTicker(defs, instance, "retraining_sensor") if retrain else None
+    if retrain and ticker is None:
+        ticker = SensorTicker(defs, instance, RETRAINING_SENSOR)
+    elif not retrain:
+        ticker = None
     for i, (d, m) in enumerate(plan):
         _run_one(
             day_job,

@@ -1,0 +1,141 @@
+"""The project's dagster.yaml storages (Dagster's SQLite storages with their engines kept): the
+same files as Dagster's own, visible to other instances at once, bounded, safe across fork."""
+
+import multiprocessing
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from monitoring_pipelines.store import dagster_sqlite
+from monitoring_pipelines.store.dagster_sqlite import (
+    MAX_ENGINES,
+    PooledSqliteEventLogStorage,
+    PooledSqliteInstance,
+    PooledSqliteRunStorage,
+    PooledSqliteScheduleStorage,
+)
+from tests.conftest import REPO
+
+
+@dg.asset(partitions_def=dg.StaticPartitionsDefinition(["a", "b"]))
+def thing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"key": context.partition_key})
+
+
+@dg.asset_check(asset=thing)
+def thing_check() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+@pytest.fixture
+def project_home(tmp_path: Path, monkeypatch) -> Path:
+    """A DAGSTER_HOME with the repository's dagster.yaml, as the Makefile and CLI set up."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+def _materialize(instance: dg.DagsterInstance, key: str) -> str:
+    result = dg.materialize([thing, thing_check], instance=instance, partition_key=key)
+    assert result.success
+    return result.run_id
+
+
+def _latest(instance: dg.DagsterInstance, key: str):
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=thing.key, asset_partitions=[key]), limit=1
+    ).records
+    return records[0] if records else None
+
+
+def test_project_instance_uses_the_pooled_storages_in_its_own_folder(project_home, monkeypatch):
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance, PooledSqliteInstance)
+        assert isinstance(instance.run_storage, PooledSqliteRunStorage)
+        assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+        assert isinstance(instance.schedule_storage, PooledSqliteScheduleStorage)
+    # loaded from its folder, not from $DAGSTER_HOME: the storage is that folder's
+    monkeypatch.delenv("DAGSTER_HOME")
+    with dg.DagsterInstance.from_config(str(project_home)) as instance:
+        run = _materialize(instance, "a")
+    assert (project_home / "history" / "runs" / f"{run}.db").exists()
+    # an explicit storage in dagster.yaml still wins over the pooled default
+    other = project_home.parent / "explicit"
+    other.mkdir()
+    text = (REPO / "dagster.yaml").read_text()
+    storage = other / "elsewhere"
+    (other / "dagster.yaml").write_text(text + f"storage:\n  sqlite:\n    base_dir: {storage}\n")
+    with dg.DagsterInstance.from_config(str(other)) as instance:
+        assert type(instance.event_log_storage).__name__ == "SqliteEventLogStorage"
+        _materialize(instance, "a")
+    assert (storage / "history" / "runs.db").exists()
+
+
+def test_same_files_as_dagsters_own_sqlite_storage_and_writes_seen_at_once(project_home):
+    with dg.DagsterInstance.get() as pooled, dg.DagsterInstance.get() as other:
+        first = _materialize(pooled, "a")
+        # the default layout: history/runs.db, history/runs/<run>.db, schedules/schedules.db
+        assert (project_home / "history" / "runs.db").exists()
+        assert (project_home / "history" / "runs" / f"{first}.db").exists()
+        assert (project_home / "schedules" / "schedules.db").exists()
+        seen = _latest(other, "a")  # a second instance (another process's view) reads it
+        assert seen is not None and seen.run_id == first
+        # ... and a write after its engine was opened: nothing read from a stale connection
+        second = _materialize(other, "a")
+        assert _latest(pooled, "a").run_id == second
+        assert {r.run_id for r in pooled.get_runs()} == {first, second}
+        types = {e.dagster_event_type for e in pooled.all_logs(second)}
+        t = dg.DagsterEventType
+        assert {t.ASSET_MATERIALIZATION, t.ASSET_CHECK_EVALUATION, t.RUN_SUCCESS} <= types
+    # Dagster's own SQLite storage reads what the pooled one wrote (an existing home carries on)
+    plain = project_home.parent / "plain_home"
+    shutil.copytree(project_home, plain)
+    (plain / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with dg.DagsterInstance.from_config(str(plain)) as instance:
+        assert type(instance.event_log_storage).__name__ == "SqliteEventLogStorage"
+        assert {r.run_id for r in instance.get_runs()} == {first, second}
+        assert _latest(instance, "a").run_id == second
+
+
+def test_engines_are_bounded_and_older_runs_stay_readable(project_home):
+    with dg.DagsterInstance.get() as instance:
+        runs = [_materialize(instance, "b") for _ in range(MAX_ENGINES + 3)]
+        engines = instance.event_log_storage._engines
+        assert len(engines.items) <= MAX_ENGINES
+        oldest = instance.all_logs(runs[0])  # its engine was disposed; a new one opens
+        assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS for e in oldest)
+        assert len(engines.items) <= MAX_ENGINES
+
+
+def test_wipe_then_carry_on(project_home):
+    with dg.DagsterInstance.get() as instance:
+        _materialize(instance, "a")
+        instance.wipe()
+        assert instance.get_runs() == []
+        run = _materialize(instance, "a")
+        assert _latest(instance, "a").run_id == run
+
+
+def _child(queue) -> None:
+    inherited = sum(len(e.items) for e in list(dagster_sqlite._LIVE))
+    with dg.DagsterInstance.get() as instance:
+        queue.put((inherited, len(instance.get_runs())))
+
+
+def test_a_forked_child_drops_the_inherited_engines(project_home):
+    with dg.DagsterInstance.get() as instance:
+        _materialize(instance, "a")
+        assert sum(len(e.items) for e in list(dagster_sqlite._LIVE)) > 0
+        ctx = multiprocessing.get_context("fork")
+        queue = ctx.Queue()
+        child = ctx.Process(target=_child, args=(queue,))
+        child.start()
+        inherited, runs = queue.get(timeout=60)
+        child.join(timeout=60)
+        assert child.exitcode == 0
+        assert inherited == 0 and runs == 1
+        assert len(instance.get_runs()) == 1  # the parent's engines still work

@@ -139,3 +139,16 @@ def test_a_forked_child_drops_the_inherited_engines(project_home):
         assert child.exitcode == 0
         assert inherited == 0 and runs == 1
         assert len(instance.get_runs()) == 1  # the parent's engines still work
+
+
+def test_a_run_worker_rebuilds_the_same_instance_from_its_serialized_ref(project_home):
+    """Run launchers hand a run's process the instance as a serialized InstanceRef."""
+    from dagster._serdes import deserialize_value, serialize_value
+
+    with dg.DagsterInstance.get() as instance:
+        run = _materialize(instance, "a")
+        text = serialize_value(instance.get_ref())
+    with dg.DagsterInstance.from_ref(deserialize_value(text)) as worker:
+        assert isinstance(worker, PooledSqliteInstance)
+        assert isinstance(worker.event_log_storage, PooledSqliteEventLogStorage)
+        assert worker.get_run_by_id(run) is not None

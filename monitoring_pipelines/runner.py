@@ -155,8 +155,11 @@ def run_days(
 
     A model's reference job is skipped when every reference asset is materialized from the
     reference now configured (same file, size, modification time and model config): a day
-    then costs only its own work. ``refit_reference`` forces the refit."""
-    defs = load_definitions(paths)
+    then costs only its own work. ``refit_reference`` forces the refit.
+
+    A long-lived caller (``watch``) passes the ``defs`` it loaded once and its ``ticker``,
+    whose cursor then carries from one call to the next."""
+    defs = defs if defs is not None else load_definitions(paths)
     known = set(instance.get_dynamic_partitions(k.MODEL_DIM))
     missing = [m for m in models if m not in known]
     if missing:

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from monitoring_pipelines import cli
+from monitoring_pipelines import cli, runner
 from monitoring_pipelines.runner import run_days
 from monitoring_pipelines.watch import Watcher, landed_days, stop_on_signals
 from tests.conftest import REPO, toy_frame, write_day, write_toy_reference
@@ -70,11 +70,15 @@ def _make(home, instance, **kw) -> tuple[Watcher, list[str]]:
     return w, lines
 
 
-def test_runs_each_landed_day_once_and_again_only_when_its_file_changes(watched):
+def test_runs_each_landed_day_once_and_again_only_when_its_file_changes(watched, monkeypatch):
     instance = dg.DagsterInstance.ephemeral()
     w, lines = _make(watched, instance)
     assert lines[0].startswith("watch: ready in")
+    loads = []
+    real = runner.load_definitions
+    monkeypatch.setattr(runner, "load_definitions", lambda p: loads.append(p) or real(p))
     done = w.poll_once()
+    assert loads == []  # the definitions loaded at start serve every day
     assert [(o.day, o.status) for o in done] == [(DAYS[0], "ok"), (DAYS[1], "ok")]
     assert any(f"toy {DAYS[1]} ok in" in line for line in lines)
     assert w.poll_once() == []  # nothing new

@@ -367,6 +367,8 @@ def table(info: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
 
+    mixed = _runs(info).startswith("medians of as many")
+
     def row(name, res, note=""):
         wall = wall_of(res)
         if res.get("run_of") and info.get("date") and res["run_of"] != info["date"]:
@@ -374,6 +376,8 @@ def table(info: dict) -> str:
                 f"; {note}" if note else ""
             )
         reps = res.get("repeats")
+        if mixed and not reps and "samples" not in res:
+            note = "one run" + (f"; {note}" if note else "")
         if reps:
             walls = " / ".join(_f(w) for w in reps["wall"])
             cpus = " / ".join(_f(c) for c in reps["cpu"])
@@ -451,7 +455,18 @@ def table(info: dict) -> str:
     return out + ("\n\n" + "\n".join(ratios) if ratios else "")
 
 
-def _runs(n: int) -> str:
+def _count(res: dict) -> int:
+    """How many runs (or, for the watcher, days) a row's figure is the median of."""
+    if "samples" in res:
+        return len(res["samples"])
+    return len(res.get("repeats", {}).get("wall", [])) or 1
+
+
+def _runs(info: dict) -> str:
+    counts = {_count(r) for r in info.get("results", {}).values() if "error" not in r}
+    if len(counts) > 1:
+        return "medians of as many runs as each row's notes say"
+    n = counts.pop() if counts else info.get("repeat", 1)
     return f"median of {n} runs of each measurement" if n > 1 else "one run of each measurement"
 
 
@@ -471,7 +486,7 @@ def write_results() -> Path:
             f"Python {m['python']} · load average before {m['load_before']:.1f} · "
             f"outlier backend {i.get('outlier_backend', 'default')} · "
             f"pipeline days {i.get('pipeline_days') or 'all'} · "
-            f"{_runs(i.get('repeat', 1))}\n\n"
+            f"{_runs(i)}\n\n"
             f"{table(i)}\n"
         )
     path = BENCH / "RESULTS.md"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.run import median_run, table
+from bench.run import _runs, median_run, table
 
 
 def _run(name: str, wall: float, cpu: float, peak: float, **extra) -> dict:
@@ -69,3 +69,29 @@ def test_a_row_from_an_earlier_invocation_says_so() -> None:
     assert "| evidently | 900.0 s |" in text
     assert "from the runner's run of 2026-12-03 15:57 UTC; evidently 0.7" in text
     assert text.count("from the runner's run") == 1  # the floor is of this run
+
+
+def test_rows_of_different_counts_are_each_labelled_and_the_header_says_so() -> None:
+    watch = {
+        "name": "watch",
+        "process_wall": 8.0,
+        "process_peak_mb": 1000,
+        "tree_peak_mb": 1000,
+        "ready_seconds": 4.0,
+        "samples": [{"latency": x, "run": x - 2} for x in (9.0, 8.0, 7.5, 8.5, 7.9)],
+    }
+    info = {
+        "results": {
+            "floor": median_run([_run("floor", w, w, 10) for w in (2.0, 4.0, 3.0)]),
+            "evidently": _run("evidently", 900.0, 1000, 2000),
+            "watch": watch,
+        },
+        "workload_days": 30,
+    }
+    assert _runs(info) == "medians of as many runs as each row's notes say"
+    text = table(info)
+    assert "| evidently | 900.0 s | 1,000.0 s | 2,000.0 MB | 2,001.0 MB | one run |" in text
+    assert "median of 5 days landing in one warm watcher (latency 9.0 s / 8.0 s" in text
+    assert "median of 3 (wall 2.0 s / 4.0 s / 3.0 s" in text
+    same = {"results": {"floor": info["results"]["floor"]}}
+    assert _runs(same) == "median of 3 runs of each measurement"

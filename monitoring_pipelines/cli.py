@@ -148,7 +148,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     stop = stop_on_signals()
     watcher.start()
     if args.once:
-        watcher.poll_once()
+        watcher.poll_once(stop)
     else:
         print(f"watch: polling every {args.interval:g} s (Ctrl-C to stop)", flush=True)
         watcher.serve(args.interval, stop)

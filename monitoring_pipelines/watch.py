@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -184,22 +185,20 @@ class Watcher:
         )
         return bool(runs)
 
-    def poll_once(self) -> list[DayOutcome]:
-        """Run every ready day once; returns their outcomes."""
-        done = []
+    def poll_once(self, stop: threading.Event | None = None) -> list[DayOutcome]:
+        """Run every ready day (stopping between days once ``stop`` is set); returns their
+        outcomes. Each day's outcome is reported when its run ends, before the retraining
+        sensor's tick; a round that ran anything ends with a 'waiting' line."""
+        done: list[DayOutcome] = []
         for day, model, files in self.pending():
+            if stop is not None and stop.is_set():
+                break
             self.tried[(model, day)] = files
             waited = self.clock() - newest_mtime(files)
             summary = run_days(
                 self.paths, [model], day, day, instance=self.instance, retrain=self.retrain,
-                defs=self.defs, ticker=self.ticker,
+                progress=partial(self._report, waited), defs=self.defs, ticker=self.ticker,
             )  # fmt: skip
-            for o in summary.outcomes:
-                note = f"  {o.message[:160]}" if o.message else ""
-                self.say(
-                    f"watch: {o.model} {o.day} {o.status} in {o.seconds:.1f} s "
-                    f"(files landed {waited:.1f} s before the run){note}"
-                )
             for r in summary.retrainings:
                 verdict = "promoted" if r.promoted else "not promoted"
                 self.say(f"watch: retrained {r.model} after {r.breach} on {r.day}: {r.status}, "
@@ -207,13 +206,24 @@ class Watcher:
             done += summary.outcomes
             self.outcomes += summary.outcomes
             self.retrainings += summary.retrainings
+        if done:
+            self.say("watch: waiting for new logs")
         return done
+
+    def _report(self, waited: float, o: DayOutcome, i: int, total: int) -> None:
+        """A day's (or a reference fit's) outcome, as its run ends."""
+        if o.day is None and o.status == "ok" and o.message:
+            return  # "reference unchanged": nothing to report
+        what = f"{o.model} {o.day}" if o.day else f"{o.model} reference"
+        note = f"  {o.message[:160]}" if o.message else ""
+        landed = f" (files landed {waited:.1f} s before the run)" if o.day else ""
+        self.say(f"watch: {what} {o.status} in {o.seconds:.1f} s{landed}{note}")
 
     def serve(self, interval: float, stop: threading.Event) -> None:
         """Poll every ``interval`` seconds until ``stop`` is set (sooner when a file waiting
-        to settle will have settled); a run in progress always finishes first."""
+        to settle will have settled); the run in progress always finishes first."""
         while not stop.is_set():
-            self.poll_once()
+            self.poll_once(stop)
             wait = interval
             if self.wake_at is not None:
                 wait = min(interval, max(self.wake_at - self.clock(), 0.01))

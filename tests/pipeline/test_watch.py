@@ -81,6 +81,8 @@ def test_runs_each_landed_day_once_and_again_only_when_its_file_changes(watched,
     assert loads == []  # the definitions loaded at start serve every day
     assert [(o.day, o.status) for o in done] == [(DAYS[0], "ok"), (DAYS[1], "ok")]
     assert any(f"toy {DAYS[1]} ok in" in line for line in lines)
+    assert any(line.startswith("watch: toy reference ok in") for line in lines)
+    assert lines[-1] == "watch: waiting for new logs"
     assert w.poll_once() == []  # nothing new
     # a new day lands, and day 1's file is replaced: both run, oldest first
     write_day(watched, DAYS[2], toy_frame(DAYS[2], n=100, seed=2))
@@ -103,6 +105,9 @@ def test_waits_for_files_to_settle_and_for_the_day_to_be_over(watched):
     assert w.wake_at is not None and w.wake_at > time.time() + 50  # when it will have settled
     w.clock = lambda: time.time() + 120  # two minutes on: settled
     assert [(d, m) for d, m, _ in w.pending()] == [(DAYS[2], "toy")]
+    stopped = threading.Event()
+    stopped.set()
+    assert w.poll_once(stopped) == []  # asked to stop: no further day is started
     w.since = DAYS[2] + timedelta(days=1)
     assert w.pending() == []
 

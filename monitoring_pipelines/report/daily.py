@@ -56,18 +56,20 @@ def overview_report(
     history = load_metrics(con, model, first, last)
     days = sorted(set(history["day"]))
     parts = []
-    verdicts = history[(history.family == "verdict") & (history.metric == "health")]
+    verdict = history[history.family == "verdict"]  # one pass over the history, not per day
+    health = verdict[verdict.metric == "health"].drop_duplicates("day").set_index("day")["value"]
+    causes = verdict[verdict.metric == "cause"].sort_values(  # ties: by name
+        ["value", "subject"], ascending=[False, True], kind="stable"
+    )
+    top = causes.groupby("day")["subject"].apply(lambda s: ", ".join(s.head(3)))
     rows = []
     for d in reversed(days):
-        v = verdicts[verdicts.day == d]["value"]
-        level = HEALTH_LABELS.get(int(v.iloc[0]), "?") if len(v) and pd.notna(v.iloc[0]) else None
-        causes = history[
-            (history.family == "verdict") & (history.metric == "cause") & (history.day == d)
-        ].sort_values("value", ascending=False)
+        v = health.get(d)
+        level = HEALTH_LABELS.get(int(v), "?") if v is not None and pd.notna(v) else None
         name = f'<a href="{d}.html">{d}</a>' if links else str(d)
         rows.append(
             f"<tr><td>{name}</td><td>{badge(level or 'no verdict', level or 'none')}</td>"
-            f"<td>{fmt(', '.join(causes['subject'].head(3)))}</td></tr>"
+            f"<td>{fmt(top.get(d, ''))}</td></tr>"
         )
     body = "<table><tr><th>day</th><th>verdict</th><th>top causes</th></tr>"
     body += "".join(rows) + "</table>"

@@ -56,6 +56,22 @@ def test_verdict_and_ranked_causes_come_first(store, html):
     assert positions == sorted(positions) and len(names) == 3
 
 
+def test_overview_lists_each_days_verdict_and_top_causes(store):
+    first = LAST - timedelta(days=29)
+    table = _section(overview_report(store, "m", first, LAST), "verdict")
+    rows = re.findall(r'<a href="([\d-]+)\.html">.*?badge (\w+).*?</td><td>(.*?)</td></tr>', table)
+    assert rows and [r[0] for r in rows] == sorted((r[0] for r in rows), reverse=True)
+    for day, _, causes in rows:
+        top = store.execute(  # an independent ranking: by value, ties by name
+            "SELECT subject FROM metrics WHERE model='m' AND day=? AND family='verdict' "
+            "AND metric='cause' ORDER BY value DESC, subject LIMIT 3",
+            [day],
+        ).fetchall()
+        assert unescape(causes) == ", ".join(s for (s,) in top), day
+    levels = {r[1] for r in rows}
+    assert "critical" in levels and "none" in levels  # days with and without a verdict
+
+
 def test_no_verdict_says_so(store):
     html = daily_report(store, "m", LAST - timedelta(days=8))  # before the verdict rows
     assert "no verdict computed" in _section(html, "verdict")

@@ -91,7 +91,8 @@ def test_rows_of_different_counts_are_each_labelled_and_the_header_says_so() -> 
     assert _runs(info) == "medians of as many runs as each row's notes say"
     text = table(info)
     assert "| evidently | 900.0 s | 1,000.0 s | 2,000.0 MB | 2,001.0 MB | one run |" in text
-    assert "median of 5 days landing in one warm watcher (latency 9.0 s / 8.0 s" in text
+    assert "median of the last 5 days landing one by one" in text
+    assert "(latency 9.0 s / 8.0 s / 7.5 s / 8.5 s / 7.9 s; of which the day's run 7.0 s" in text
     assert "median of 3 (wall 2.0 s / 4.0 s / 3.0 s" in text
     same = {"results": {"floor": info["results"]["floor"]}}
     assert _runs(same) == "median of 3 runs of each measurement"

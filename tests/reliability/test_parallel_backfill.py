@@ -109,7 +109,8 @@ def test_parallel_backfills_share_one_duckdb_file(tmp_path):
         assert report[m]["log"] == [(d, 1) for d in DAYS]
         fams = dict(report[m]["families"])
         assert sorted(fams) == DAYS
-        assert all({"ingestion", "labels", "health"} <= set(f) for f in fams.values())
+        lacking = {d: f for d, f in fams.items() if not {"ingestion", "labels", "health"} <= set(f)}
+        assert not lacking, (m, lacking)
     lock_waits = sum(
         max(json.loads(line)["lock_waits"] for line in out.read_text().splitlines())
         for out, (mode, _) in zip(outs, jobs, strict=True)

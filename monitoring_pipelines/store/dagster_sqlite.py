@@ -94,44 +94,35 @@ def _transaction(engine: db.Engine) -> Iterator[db.Connection]:
         yield conn
 
 
-class PooledSqliteRunStorage(SqliteRunStorage):
+class _OneEngine:
+    """For a storage of one database file (``_conn_string``) built by ``from_local``: its
+    engine kept, created on first use."""
+
+    _conn_string: str
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):  # ty: ignore[invalid-method-override]
+        return cls.from_local(inst_data=inst_data, **config_value)
+
+    @contextmanager
+    def connect(self) -> Iterator[db.Connection]:
+        if not hasattr(self, "_engines"):
+            self._engines = Engines(1)
+        with _transaction(self._engines.get(self._conn_string)) as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        super().dispose()
+        if hasattr(self, "_engines"):
+            self._engines.dispose()
+
+
+class PooledSqliteRunStorage(_OneEngine, SqliteRunStorage):
     """``SqliteRunStorage`` (``<base_dir>/runs.db``) with its engine kept."""
 
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):  # ty: ignore[invalid-method-override]
-        return cls.from_local(inst_data=inst_data, **config_value)
 
-    @contextmanager
-    def connect(self) -> Iterator[db.Connection]:
-        if not hasattr(self, "_engines"):
-            self._engines = Engines(1)
-        with _transaction(self._engines.get(self._conn_string)) as conn:
-            yield conn
-
-    def dispose(self) -> None:
-        super().dispose()
-        if hasattr(self, "_engines"):
-            self._engines.dispose()
-
-
-class PooledSqliteScheduleStorage(SqliteScheduleStorage):
+class PooledSqliteScheduleStorage(_OneEngine, SqliteScheduleStorage):
     """``SqliteScheduleStorage`` (``<base_dir>/schedules.db``) with its engine kept."""
-
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):  # ty: ignore[invalid-method-override]
-        return cls.from_local(inst_data=inst_data, **config_value)
-
-    @contextmanager
-    def connect(self) -> Iterator[db.Connection]:
-        if not hasattr(self, "_engines"):
-            self._engines = Engines(1)
-        with _transaction(self._engines.get(self._conn_string)) as conn:
-            yield conn
-
-    def dispose(self) -> None:
-        super().dispose()
-        if hasattr(self, "_engines"):
-            self._engines.dispose()
 
 
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):

@@ -105,6 +105,7 @@ class Watcher:
     outcomes: list[DayOutcome] = field(default_factory=list)
     retrainings: list[Retraining] = field(default_factory=list)
     wake_at: float | None = None  # when the earliest file still settling will have settled
+    waiting: set[tuple[str, date, str]] = field(default_factory=set)  # days seen in flight
 
     def start(self) -> None:
         """Load the definitions and the lazily imported libraries once."""
@@ -155,7 +156,11 @@ class Watcher:
                 if self._on_record(model, day, files):
                     self.tried[(model, day)] = files
                     continue
-                if self._in_flight(model, day):
+                busy = self._in_flight(model, day)
+                if busy is not None:
+                    if (model, day, busy) not in self.waiting:  # said once per run
+                        self.waiting.add((model, day, busy))
+                        self.say(f"watch: {model} {day} waits for Dagster run {busy}")
                     continue
                 ready.append((day, model, files))
         return sorted(ready)
@@ -170,7 +175,9 @@ class Watcher:
         ).records
         return bool(records) and records[0].timestamp >= newest_mtime(files)
 
-    def _in_flight(self, model: str, day: date) -> bool:
+    def _in_flight(self, model: str, day: date) -> str | None:
+        """The id of a queued or running Dagster run of the day's partition, if any (a run
+        left STARTED by a killed process stays so until Dagster's run monitoring ends it)."""
         runs = self.instance.get_runs(
             filters=dg.RunsFilter(
                 tags={"dagster/partition": str(model_day_key(model, day))},
@@ -183,7 +190,7 @@ class Watcher:
             ),
             limit=1,
         )
-        return bool(runs)
+        return runs[0].run_id if runs else None
 
     def poll_once(self, stop: threading.Event | None = None) -> list[DayOutcome]:
         """Run every ready day (stopping between days once ``stop`` is set); returns their

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.storage.dagster_run import DagsterRun
+from dagster._core.utils import make_new_run_id
 
 from monitoring_pipelines import cli, runner
+from monitoring_pipelines.defs.partitions import model_day_key
 from monitoring_pipelines.runner import run_days
 from monitoring_pipelines.watch import Watcher, landed_days, stop_on_signals
 from tests.conftest import REPO, toy_frame, write_day, write_toy_reference
@@ -96,7 +99,7 @@ def test_runs_each_landed_day_once_and_again_only_when_its_file_changes(watched,
 def test_waits_for_files_to_settle_and_for_the_day_to_be_over(watched):
     instance = dg.DagsterInstance.ephemeral()
     run_days(watched, ["toy"], DAYS[0], DAYS[1], instance=instance)  # on record already
-    w, _ = _make(watched, instance)
+    w, lines = _make(watched, instance)
     w.settle = 60.0
     write_day(watched, DAYS[2], toy_frame(DAYS[2], n=100, seed=2))  # just written
     today = datetime.now(UTC).date()
@@ -104,6 +107,18 @@ def test_waits_for_files_to_settle_and_for_the_day_to_be_over(watched):
     assert w.pending() == []
     assert w.wake_at is not None and w.wake_at > time.time() + 50  # when it will have settled
     w.clock = lambda: time.time() + 120  # two minutes on: settled
+    assert [(d, m) for d, m, _ in w.pending()] == [(DAYS[2], "toy")]
+    # a Dagster run of that day in flight (another worker, or one a killed process left
+    # STARTED): the day waits for it, said once
+    run = DagsterRun(
+        job_name="monitor_job", run_id=make_new_run_id(), status=dg.DagsterRunStatus.STARTED,
+        tags={"dagster/partition": str(model_day_key("toy", DAYS[2]))},
+    )  # fmt: skip
+    instance.add_run(run)
+    assert w.pending() == [] and w.pending() == []
+    said = [x for x in lines if "waits for Dagster run" in x]
+    assert said == [f"watch: toy {DAYS[2]} waits for Dagster run {run.run_id}"]
+    instance.report_run_failed(run)
     assert [(d, m) for d, m, _ in w.pending()] == [(DAYS[2], "toy")]
     stopped = threading.Event()
     stopped.set()

@@ -39,7 +39,7 @@ test-integration: setup
 	$(BIN)/python -m pytest -q -m integration
 
 # Benchmarks print their figures (bench/README.md); they are not timed tests. `make bench`
-# runs each measurement 3 times and reports the median (~35 min; BENCH_PEERS=1 adds ~20 min).
+# runs each measurement 3 times and reports the median (~40 min; BENCH_PEERS=1 adds ~20 min).
 bench: setup
 	$(BIN)/python -m bench.run --analysis-rows 1000000 --repeat 3
 

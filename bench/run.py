@@ -8,8 +8,8 @@ measures, each in its own process under ``/usr/bin/time`` (wall, CPU, peak RSS):
   asset group from the run's event log;
 - cli: ``monitoring-pipelines run`` for the days (SQLite Dagster instance, as users run it);
 - new_day: the CLI for the last day alone (a new day end to end);
-- watch: the last day landing again under a running ``monitoring-pipelines watch`` (a new day
-  through a warm worker: from the file landing to the day's outcome; bench/watch.py);
+- watch: new days landing one by one under a running ``monitoring-pipelines watch`` that first
+  caught up on the month's other days: from each file landing to its outcome (bench/watch.py);
 - peers (``BENCH_PEERS=1``): NannyML and Evidently from bench/.venv-<tool>.
 
 Prints a table with ratios and writes bench/RESULTS.md (figures of every size run so far).
@@ -111,15 +111,19 @@ class TreeRss(threading.Thread):
             kids = [c for c, pp in parent.items() if pp == p and c not in tree]
             tree.update(kids)
             frontier += kids
-        kb = 0
-        for p in tree:
-            try:
-                for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        kb += int(line.split()[1])
-            except (OSError, ValueError):
-                continue
-        return kb / 1024
+        return sum(proc_status_mb(p, "VmRSS") or 0.0 for p in tree)
+
+
+def proc_status_mb(pid: int, field: str) -> float | None:
+    """A memory field of /proc/<pid>/status (``VmRSS``, ``VmHWM``: the peak) in MB; None when
+    the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def timed(name: str, cmd: list[str], out: Path, timeout: float, env: dict | None = None) -> dict:
@@ -372,7 +376,7 @@ def table(info: dict) -> str:
         "|---|---|---|---|---|---|",
     ]
 
-    mixed = _runs(info).startswith("medians of as many")
+    mixed = len(_counts(info)) > 1
 
     def row(name, res, note=""):
         wall = wall_of(res)
@@ -472,8 +476,13 @@ def _count(res: dict) -> int:
     return len(res.get("repeats", {}).get("wall", [])) or 1
 
 
+def _counts(info: dict) -> set[int]:
+    """The run counts of a size's rows (one element when every row has the same)."""
+    return {_count(r) for r in info.get("results", {}).values() if "error" not in r}
+
+
 def _runs(info: dict) -> str:
-    counts = {_count(r) for r in info.get("results", {}).values() if "error" not in r}
+    counts = _counts(info)
     if len(counts) > 1:
         return "medians of as many runs as each row's notes say"
     n = counts.pop() if counts else info.get("repeat", 1)

@@ -21,22 +21,13 @@ import time
 from pathlib import Path
 from queue import Empty, Queue
 
+from bench.run import TreeRss, proc_status_mb
+
 DONE = re.compile(
     r"^watch: (?P<model>\S+) (?P<day>\d{4}-\d{2}-\d{2}) (?P<status>\S+) in (?P<run>[\d.]+) s"
 )
 IDLE = re.compile(r"^watch: waiting for new logs")
 READY = re.compile(r"^watch: polling")
-
-
-def _peak_mb(pid: int) -> float | None:
-    """The process's peak resident set (VmHWM), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
 
 
 class Lines:
@@ -90,6 +81,8 @@ def measure_watch(
         stderr=subprocess.DEVNULL, text=True, start_new_session=True,
     )  # fmt: skip
     out = Lines(proc)
+    tree = TreeRss(proc.pid)  # the watcher and any process it starts
+    tree.start()
     try:
         t0 = time.perf_counter()
         if out.wait_for(READY, 600) is None:
@@ -119,8 +112,10 @@ def measure_watch(
             if out.wait_for(IDLE, timeout, lines) is None:  # its retraining, if any, done
                 return {**res, "rc": proc.poll(), "error": f"no idle after {f.name}"}
             res["samples"][-1]["after"] = [x for x in lines if "retrained" in x]
-        res["process_peak_mb"] = res["tree_peak_mb"] = _peak_mb(proc.pid)
+        res["process_peak_mb"] = proc_status_mb(proc.pid, "VmHWM")
     finally:
+        tree.stop()
+        res["tree_peak_mb"] = tree.peak_mb
         try:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=120)

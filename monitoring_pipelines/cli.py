@@ -65,6 +65,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _any_unknown(models: list[str], configs, paths: ProjectPaths) -> bool:
+    """Whether some of ``models`` have no config (then said on stderr)."""
+    unknown = [m for m in models if m not in configs]
+    if unknown:
+        print(
+            f"unknown models {unknown}; configs in {paths.config_dir}: {sorted(configs)}",
+            file=sys.stderr,
+        )
+    return bool(unknown)
+
+
 def _date_range(args: argparse.Namespace, paths: ProjectPaths) -> tuple[date, date]:
     manifest = paths.home / "data" / "demo_manifest.json"
     if args.start and args.end:
@@ -88,12 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     paths = _paths(args)
     configs = load_model_configs(paths.config_dir)
     models = args.models.split(",") if args.models else sorted(configs)
-    unknown = [m for m in models if m not in configs]
-    if unknown:
-        print(
-            f"unknown models {unknown}; configs in {paths.config_dir}: {sorted(configs)}",
-            file=sys.stderr,
-        )
+    if _any_unknown(models, configs, paths):
         return 2
     start, end = _date_range(args, paths)
     print(f"running {len(models)} model(s) from {start} to {end}")
@@ -134,10 +140,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     paths = _paths(args)
     configs = load_model_configs(paths.config_dir)
     models = args.models.split(",") if args.models else None
-    unknown = [m for m in models or [] if m not in configs]
-    if unknown:
-        print(f"unknown models {unknown}; configs in {paths.config_dir}: {sorted(configs)}",
-              file=sys.stderr)  # fmt: skip
+    if _any_unknown(models or [], configs, paths):
         return 2
     watcher = Watcher(
         paths, _instance(paths), models=models, settle=args.settle,

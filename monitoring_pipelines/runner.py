@@ -177,10 +177,7 @@ def run_days(
                 progress(DayOutcome(m, None, "ok", note), i + 1, total)
             continue
         _run_one(ref_job, m, m, None, instance, summary, progress, i + 1, total, paths.database)
-    if retrain and ticker is None:
-        ticker = SensorTicker(defs, instance, RETRAINING_SENSOR)
-    elif not retrain:
-        ticker = None
+    ticker = (ticker or SensorTicker(defs, instance, RETRAINING_SENSOR)) if retrain else None
     for i, (d, m) in enumerate(plan):
         _run_one(
             day_job,

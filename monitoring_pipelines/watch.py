@@ -28,8 +28,10 @@ from __future__ import annotations
 import fnmatch
 import glob
 import importlib
+import os
 import re
 import signal
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -77,10 +79,10 @@ def landed_days(pattern: Path | str) -> dict[date, tuple[FileStamp, ...]]:
             continue
         try:
             day = date.fromisoformat(m["day"])
-            st = Path(name).stat()
+            st = os.stat(name)
         except (ValueError, OSError):  # not a calendar day, or gone since the glob
             continue
-        if Path(name).is_file():
+        if stat.S_ISREG(st.st_mode):  # one stat a file per poll
             found.setdefault(day, []).append((name, st.st_size, st.st_mtime_ns))
     return {d: tuple(sorted(files)) for d, files in found.items()}
 

@@ -94,27 +94,31 @@ def _transaction(engine: db.Engine) -> Iterator[db.Connection]:
         yield conn
 
 
-class _OneEngine:
-    """For a storage of one database file (``_conn_string``) built by ``from_local``: its
-    engine kept, created on first use."""
-
-    _conn_string: str
+class _FromLocal:
+    """Built from config by the class's own ``from_local`` (Dagster's names its base class)."""
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):  # ty: ignore[invalid-method-override]
         return cls.from_local(inst_data=inst_data, **config_value)
 
+
+class _OneEngine(_FromLocal):
+    """For a storage of one database file (``_conn_string``): its engine kept."""
+
+    _conn_string: str
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._engines = Engines(1)
+        super().__init__(*args, **kwargs)
+
     @contextmanager
     def connect(self) -> Iterator[db.Connection]:
-        if not hasattr(self, "_engines"):
-            self._engines = Engines(1)
         with _transaction(self._engines.get(self._conn_string)) as conn:
             yield conn
 
     def dispose(self) -> None:
         super().dispose()
-        if hasattr(self, "_engines"):
-            self._engines.dispose()
+        self._engines.dispose()
 
 
 class PooledSqliteRunStorage(_OneEngine, SqliteRunStorage):
@@ -156,7 +160,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines.dispose()
 
 
-class PooledSqliteStorage(DagsterSqliteStorage):
+class PooledSqliteStorage(_FromLocal, DagsterSqliteStorage):
     """``DagsterSqliteStorage`` (runs, event logs and schedules under ``base_dir`` in Dagster's
     layout) made of the pooled storages above."""
 
@@ -169,10 +173,6 @@ class PooledSqliteStorage(DagsterSqliteStorage):
         )
         self._inst_data = inst_data
         super(DagsterSqliteStorage, self).__init__()
-
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):  # ty: ignore[invalid-method-override]
-        return cls.from_local(inst_data=inst_data, **config_value)
 
 
 def _data(cls: type, base_dir: str) -> ConfigurableClassData:

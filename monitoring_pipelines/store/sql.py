@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 
@@ -45,15 +46,19 @@ def reader_sql(fmt: str) -> str:
     raise ValueError(f"unknown file format {fmt!r}")
 
 
+_insert_names = itertools.count()
+
+
 def insert_rows(con, table: str, rows, columns: list[str]) -> None:
     """INSERT the ``columns`` of ``rows`` (a pandas DataFrame or an Arrow table) into
     ``table`` in one statement, matched by name (a statement per row costs ~2 ms each)."""
     cols = ", ".join(qi(c) for c in columns)
-    con.register("_insert_rows", rows)
+    name = f"_insert_rows_{next(_insert_names)}"  # never another call's, on any connection
+    con.register(name, rows)
     try:
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _insert_rows")
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
     finally:
-        con.unregister("_insert_rows")
+        con.unregister(name)
 
 
 def table_exists(con, table: str) -> bool:

@@ -2,7 +2,7 @@
 as soon as its prediction log has landed.
 
 A `run` process pays its start-up every time: about 4 s of imports (scipy, scikit-learn,
-alibi-detect, matplotlib), loading the definitions and opening the Dagster instance. The
+alibi-detect, Dagster), loading the definitions and opening the Dagster instance. The
 watcher pays it once and then, per day, only the day's own run, the same ``run_days`` path as
 `run` (one Dagster run per model day on the instance of $DAGSTER_HOME, then a tick of the
 retraining sensor), so its runs, checks and retrainings show in the UI like any other.

@@ -1,43 +1,56 @@
-"""Small PNG charts for Dagster metadata (markdown images with a data URI, a few tens of KB):
-drift by feature over days, and realized vs estimated performance with its band."""
+"""Charts for Dagster metadata, markdown images with an SVG data URI (a few KB): drift by
+feature over days, and realized vs estimated performance with its band. They are the HTML
+reports' own SVG charts (``svg.py``), made standalone; a day's run no longer imports
+matplotlib (about 0.6 s of a cold start) or renders PNGs (about 0.3 s a day at W1)."""
 
 from __future__ import annotations
 
+import base64
 from datetime import date, timedelta
 
 import duckdb
 
-from monitoring_pipelines.report import charts
+from monitoring_pipelines.report import svg
 from monitoring_pipelines.report.data import headline_series, load_metrics
 from monitoring_pipelines.report.sections import drift_matrix
 
-SIZE = (6.0, 2.4)
-DPI = 80
 DRIFT_DAYS = 14
 PERFORMANCE_DAYS = 30
 
 
-def markdown_image(png: bytes, alt: str) -> str:
-    """Markdown that shows ``png`` inline: ``![alt](data:image/png;base64,...)``."""
-    return f"![{alt}]({charts.data_uri(png)})"
+SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
+
+
+def standalone(chart: str) -> str:
+    """An inline ``<svg>`` chart as a standalone SVG document (an image file needs the SVG
+    namespace, which inline SVG in HTML5 does without)."""
+    return chart.replace("<svg ", f"<svg {SVG_NS} ", 1)
+
+
+def data_uri(chart: str) -> str:
+    """``data:image/svg+xml;base64,...`` of a chart, for a markdown image or ``<img src>``."""
+    return "data:image/svg+xml;base64," + base64.b64encode(standalone(chart).encode()).decode()
+
+
+def markdown_image(chart: str, alt: str) -> str:
+    """Markdown that shows ``chart`` inline: ``![alt](data:image/svg+xml;base64,...)``."""
+    return f"![{alt}]({data_uri(chart)})"
 
 
 def drift_chart(
     con: duckdb.DuckDBPyConnection, model: str, day: date, days: int = DRIFT_DAYS, top: int = 10
-) -> bytes | None:
+) -> str | None:
     """Heatmap of ``drift_effect`` for the ``top`` most drifted features over the ``days``
     ending on ``day`` (None when no feature was judged)."""
     frame = load_metrics(con, model, day - timedelta(days=days - 1), day, ["drift"])
     matrix = drift_matrix(frame, top=top)
     if matrix.empty:
         return None
-    return charts.heatmap(
+    return svg.heatmap(
         matrix,
         title=f"drift effect by feature, {days} days to {day} (>= 1: alert)",
         threshold=1.0,
         vmax=3.0,
-        size=SIZE,
-        dpi=DPI,
     )
 
 
@@ -47,7 +60,7 @@ def performance_chart(
     day: date,
     metrics: list[str],
     days: int = PERFORMANCE_DAYS,
-) -> bytes | None:
+) -> str | None:
     """Realized (points, interval) vs estimated (line, band) of the first of ``metrics`` that
     either family holds, over the ``days`` ending on ``day`` (None when neither has one)."""
     frame = load_metrics(
@@ -58,5 +71,5 @@ def performance_chart(
         real = headline_series(frame, "performance", metric)
         real = real[real["value"].notna()]
         if not est.empty or not real.empty:
-            return charts.realized_vs_estimated(est, real, metric=metric, size=SIZE, dpi=DPI)
+            return svg.realized_vs_estimated(est, real, metric=metric)
     return None

@@ -4,7 +4,8 @@ about 3 s a day (W1 benchmark), as SVG a few milliseconds. Every point carries a
 (day and value) that a browser shows on hover.
 
 The markup has no ``xmlns`` (inline SVG in HTML5 does not need one) and no URL, so a report
-stays self-contained. Every function returns one ``<svg>`` element as a string; all text is
+stays self-contained; ``report.metadata.standalone`` adds the namespace for the Dagster
+metadata images. Every function returns one ``<svg>`` element as a string; all text is
 escaped."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 
 STATUS_COLOR = {"ok": "#2e7d32", "warn": "#f9a825", "alert": "#c62828"}
 NEUTRAL = "#607d8b"
-# matplotlib's tab10, the line colours users know from the PNG charts
+# the tab10 line colours users know from matplotlib
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 # ColorBrewer YlOrRd (9 classes), the heatmap scale from 0 to vmax
 YLORRD = [

@@ -240,7 +240,7 @@ def test_dagster_ui_and_report_in_chromium(demo, dagster_ui):
 
             page.goto(f"{base}/assets/{k.FEATURE_DRIFT}?view=events")
             page.get_by_text("[Show Markdown]").last.click()  # drift_by_feature, the last key
-            chart = page.locator("img[src^='data:image/png']").first
+            chart = page.locator("img[src^='data:image/svg+xml']").first
             chart.wait_for()
             assert chart.evaluate("e => e.naturalWidth") > 100
             _shot(page, "drift_chart_metadata.png")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+import sys
 from datetime import timedelta
 from html import unescape
 from xml.etree import ElementTree
@@ -13,13 +14,17 @@ import pytest
 from monitoring_pipelines.cli import main
 from monitoring_pipelines.paths import ProjectPaths
 from monitoring_pipelines.report.daily import daily_report, overview_report
-from monitoring_pipelines.report.metadata import drift_chart, markdown_image, performance_chart
+from monitoring_pipelines.report.metadata import (
+    drift_chart,
+    markdown_image,
+    performance_chart,
+    standalone,
+)
 from monitoring_pipelines.store.connection import connect
 from monitoring_pipelines.store.metrics import Metric, replace_metrics
 from monitoring_pipelines.store.schema import ensure_shared_tables
 from tests.ui.conftest import HOSTILE, LAST, write_store
 
-PNG = b"\x89PNG\r\n\x1a\n"
 SVG = re.compile(r"<svg .*?</svg>", re.S)
 
 
@@ -137,14 +142,21 @@ def test_report_is_self_contained_and_small_at_scale(tmp_path):
     assert "1e+06" in _section(html, "health")  # the day's volume, from the metrics table
 
 
-def test_metadata_charts_are_small_pngs(store):
+def test_metadata_charts_are_small_standalone_svg(store):
+    """The Dagster metadata charts: standalone SVG documents (the namespace an image file
+    needs), small, drawing the stored figures, inlined as a markdown image."""
     drift = drift_chart(store, "m", LAST)
     perf = performance_chart(store, "m", LAST, ["roc_auc", "accuracy"])
-    for png in (drift, perf):
-        assert png.startswith(PNG) and len(png) < 40_000
+    for chart in (drift, perf):
+        doc = ElementTree.fromstring(standalone(chart))
+        assert doc.tag == "{http://www.w3.org/2000/svg}svg" and len(chart) < 40_000
+        assert doc.find("{http://www.w3.org/2000/svg}title").text
+    assert "drift effect by feature" in drift and "roc_auc: realized vs estimated" in perf
+    prefix = "![drift](data:image/svg+xml;base64,"
     md = markdown_image(drift, "drift")
-    assert md.startswith("![drift](data:image/png;base64,") and md.endswith(")")
-    assert base64.b64decode(md[len("![drift](data:image/png;base64,") : -1]) == drift
+    assert md.startswith(prefix) and md.endswith(")")
+    assert base64.b64decode(md[len(prefix) : -1]).decode() == standalone(drift)
+    assert "matplotlib" not in sys.modules  # a day's run no longer loads it
     assert performance_chart(store, "m", LAST, ["nonexistent"]) is None
 
 

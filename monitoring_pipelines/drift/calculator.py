@@ -18,6 +18,7 @@ from monitoring_pipelines.drift.columns import (
 )
 from monitoring_pipelines.drift.concept import concept_drift
 from monitoring_pipelines.drift.histograms import values_of
+from monitoring_pipelines.drift.multivariate import start_multivariate_drift
 from monitoring_pipelines.drift.outputs import vital_signs
 from monitoring_pipelines.drift.result import DriftResult
 from monitoring_pipelines.drift.stats import correct
@@ -47,6 +48,11 @@ def calculate_drift(
     ``min_importance_share`` is capped at ``warn``.
     """
     s = cfg.drift
+    mv = profile.get("multivariate")
+    # the domain classifier runs on a worker thread while the columns are measured
+    multivariate = (
+        start_multivariate_drift(con, cfg, mv, day_relation(cfg, FEATURE, day)) if mv else None
+    )
     ref_rel = reference_relation(cfg)
     version = reference_version(con, cfg.name)
     columns: list[ColumnDrift] = []
@@ -83,11 +89,8 @@ def calculate_drift(
         drifted = any(c.status == "alert" for c in result.of_role(FEATURE))
         days = day if isinstance(day, list) else [day]
         result.extra += concept_drift(con, cfg, days, inputs_drifted=drifted)
-    mv = profile.get("multivariate")
-    if mv:
-        from monitoring_pipelines.drift.multivariate import multivariate_drift
-
-        result.multivariate = multivariate_drift(con, cfg, mv, day_relation(cfg, FEATURE, day))
+    if multivariate is not None:
+        result.multivariate = multivariate()
     return result
 
 

@@ -15,6 +15,8 @@ reference's principal subspace and raises the error while the marginals stay put
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import duckdb
@@ -111,28 +113,47 @@ def domain_auroc(ref: np.ndarray, cur: np.ndarray, seed: int) -> float:
     return float(roc_auc_score(y, proba))
 
 
+def start_multivariate_drift(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, state: dict[str, Any], relation: str
+) -> Callable[[], list[Metric]]:
+    """Read the day's and the reference's samples now and start the domain classifier on a
+    worker thread; the returned function waits for it and gives :func:`multivariate_drift`'s
+    metrics. The caller measures the univariate drift meanwhile: scikit-learn's trees and
+    numpy's sorts release the GIL, so on two cores most of the classifier's time is hidden.
+    The figures are the same as computed in line (the classifier is seeded)."""
+    s = cfg.drift
+    cur = _frame(con, cfg, relation, s.domain_rows)
+    if len(cur) < s.min_rows:
+        return list
+    ref = _frame(con, cfg, reference_relation(cfg), len(cur))
+    pool = ThreadPoolExecutor(1, thread_name_prefix="domain-classifier")
+    auc_of = pool.submit(domain_auroc, _encode(ref, state), _encode(cur, state), s.seed)
+    pool.shutdown(wait=False)  # the thread ends with its one task
+    pca = state.get("pca")
+    err = float(_errors(_numeric(cur, state), pca).mean()) if pca else None
+
+    def finish() -> list[Metric]:
+        auc = auc_of.result()
+        status = (
+            "alert" if auc >= s.domain_auc_alert else "warn" if auc >= s.domain_auc_warn else "ok"
+        )
+        out = [Metric("domain_auroc", auc, upper=s.domain_auc_alert, status=status)]
+        if pca and err is not None:
+            sd = pca["window_std"] * np.sqrt(pca["window_rows"] / len(cur))
+            hi, warn = (
+                pca["window_mean"] + s.pca_alert_sigmas * sd,
+                pca["window_mean"] + s.pca_warn_sigmas * sd,
+            )
+            status = "alert" if err > hi else "warn" if err > warn else "ok"
+            out.append(Metric("pca_reconstruction_error", err, lower=None, upper=hi, status=status))
+        return out
+
+    return finish
+
+
 def multivariate_drift(
     con: duckdb.DuckDBPyConnection, cfg: ModelConfig, state: dict[str, Any], relation: str
 ) -> list[Metric]:
     """``domain_auroc`` (0.5 = no drift) and ``pca_reconstruction_error`` (mean squared error
     per row, standardized units) with their bands and statuses; [] for a near-empty day."""
-    s = cfg.drift
-    cur = _frame(con, cfg, relation, s.domain_rows)
-    if len(cur) < s.min_rows:
-        return []
-    ref = _frame(con, cfg, reference_relation(cfg), len(cur))
-    out: list[Metric] = []
-    auc = domain_auroc(_encode(ref, state), _encode(cur, state), s.seed)
-    status = "alert" if auc >= s.domain_auc_alert else "warn" if auc >= s.domain_auc_warn else "ok"
-    out.append(Metric("domain_auroc", auc, upper=s.domain_auc_alert, status=status))
-    pca = state.get("pca")
-    if pca:
-        err = float(_errors(_numeric(cur, state), pca).mean())
-        sd = pca["window_std"] * np.sqrt(pca["window_rows"] / len(cur))
-        hi, warn = (
-            pca["window_mean"] + s.pca_alert_sigmas * sd,
-            pca["window_mean"] + s.pca_warn_sigmas * sd,
-        )
-        status = "alert" if err > hi else "warn" if err > warn else "ok"
-        out.append(Metric("pca_reconstruction_error", err, lower=None, upper=hi, status=status))
-    return out
+    return start_multivariate_drift(con, cfg, state, relation)()

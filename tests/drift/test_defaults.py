@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import date
 
@@ -11,7 +12,9 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from monitoring_pipelines.drift import multivariate
 from monitoring_pipelines.drift.calculator import calculate_drift
+from monitoring_pipelines.drift.columns import FEATURE, day_relation, reference_relation
 from monitoring_pipelines.drift.reference import fit_profile
 from tests.drift.helpers import toy_config, toy_tables
 
@@ -101,3 +104,46 @@ def test_multivariate_is_quiet_when_nothing_changes():
         "domain_auroc": "ok",
         "pca_reconstruction_error": "ok",
     }
+
+
+def _correlated_day(con: duckdb.DuckDBPyConnection) -> None:
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=4800)
+    b = np.r_[0.9 * a[:4000], -0.9 * a[4000:]] + 0.43 * rng.normal(size=4800)
+    frame = pd.DataFrame({"a": a, "b": b, "c": rng.choice(["x", "y"], 4800)})
+    con.register("_ref", frame.iloc[:4000])
+    con.register("_day", frame.iloc[4000:])
+    toy_tables(con, "toy", "SELECT * FROM _ref", "SELECT * FROM _day", DAY, prediction="a")
+
+
+def test_the_domain_classifier_on_its_thread_gives_the_in_line_figure(monkeypatch):
+    """calculate_drift starts the classifier on a worker thread before measuring the
+    columns: its AUC is the one computed in line on the same samples, and an error in it
+    reaches the caller."""
+    con = duckdb.connect()
+    _correlated_day(con)
+    cfg = toy_config()
+    profile = fit_profile(con, cfg)
+    real, threads = multivariate.domain_auroc, []
+
+    def spy(ref, cur, seed):
+        threads.append(threading.current_thread().name)
+        return real(ref, cur, seed)
+
+    monkeypatch.setattr(multivariate, "domain_auroc", spy)
+    result = calculate_drift(con, cfg, profile, DAY)
+    auc = next(m for m in result.multivariate if m.metric == "domain_auroc").value
+    assert threads == ["domain-classifier_0"]
+
+    state, s = profile["multivariate"], cfg.drift
+    cur = multivariate._frame(con, cfg, day_relation(cfg, FEATURE, DAY), s.domain_rows)
+    ref = multivariate._frame(con, cfg, reference_relation(cfg), len(cur))
+    in_line = real(multivariate._encode(ref, state), multivariate._encode(cur, state), s.seed)
+    assert auc == in_line and auc > 0.7
+
+    def broken(ref, cur, seed):
+        raise RuntimeError("classifier failed")
+
+    monkeypatch.setattr(multivariate, "domain_auroc", broken)
+    with pytest.raises(RuntimeError, match="classifier failed"):
+        calculate_drift(con, cfg, profile, DAY)

@@ -195,3 +195,19 @@ def test_alibi_mahalanobis_scores_many_one_hot_columns():
     a = detect_outliers(cfg, alibi, day).scores["mahalanobis"]
     s = detect_outliers(_cfg("sklearn"), plain, day).scores["mahalanobis"]
     assert spearmanr(a, s).statistic > 0.95
+
+
+@pytest.mark.parametrize("backend", ["sklearn", "alibi"])
+def test_detectors_scored_side_by_side_give_their_own_scores(fitted, backend):
+    """``scores`` runs the detectors on threads: each figure equals the detector's own
+    score of the same rows, called alone, and scoring twice gives the same (frozen state)."""
+    state = fitted[backend]
+    X = state.encoder.transform(_planted(500, 20, np.random.default_rng(9))[0])
+    together = state.scores(X)
+    assert set(together) == set(state.detectors) and len(together) == 2
+    for name, detector in state.detectors.items():
+        alone = detector.score(X[:, : state.inputs[name]] if name in state.inputs else X)
+        np.testing.assert_array_equal(together[name], alone)
+    again = state.scores(X)
+    for name in together:
+        np.testing.assert_array_equal(again[name], together[name])

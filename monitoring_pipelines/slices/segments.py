@@ -6,6 +6,7 @@ Subjects are stable segment ids ``column=value`` (numeric columns: reference-qua
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import duckdb
@@ -127,23 +128,29 @@ def segment_performance(
     cols = [c for c in cfg.segments if c in labels]
     bands = state.bands if state else None
     lab_idx = np.flatnonzero(data.labelled)
-    for col in cols:
-        for value in sorted(labels[col].unique()):
-            sid = f"{col}={value}"
-            mask = (labels[col] == value).to_numpy()
-            seg = data.rows.take(mask)
-            out.metrics.append(Metric("rows", int(mask.sum()), sid))
-            lab_mask = mask[lab_idx]
-            seg_lab = Rows(
-                data.rows.yhat[lab_idx][lab_mask],
-                data.y[lab_mask],
-                None if data.rows.scores is None else data.rows.scores[lab_idx][lab_mask],
-                data.rows.frame.iloc[lab_idx[lab_mask]].reset_index(drop=True),
-            )
-            out.metrics += realized_performance(
-                cfg, seg_lab, served=int(mask.sum()), bands=bands, subject=sid
-            )
-            out.metrics += _estimated(state, seg, sid)
+
+    def figures(col: str, value) -> list[Metric]:
+        sid = f"{col}={value}"
+        mask = (labels[col] == value).to_numpy()
+        lab_mask = mask[lab_idx]
+        seg_lab = Rows(
+            data.rows.yhat[lab_idx][lab_mask],
+            data.y[lab_mask],
+            None if data.rows.scores is None else data.rows.scores[lab_idx][lab_mask],
+            data.rows.frame.iloc[lab_idx[lab_mask]].reset_index(drop=True),
+        )
+        return [
+            Metric("rows", int(mask.sum()), sid),
+            *realized_performance(cfg, seg_lab, served=int(mask.sum()), bands=bands, subject=sid),
+            *_estimated(state, data.rows.take(mask), sid),
+        ]
+
+    # two segments at a time: each bootstrap is seeded on its own, and numpy's array work
+    # releases the GIL, so the figures are the same as one by one, in the same order
+    todo = [(col, value) for col in cols for value in sorted(labels[col].unique())]
+    with ThreadPoolExecutor(2, thread_name_prefix="segment") as pool:
+        for part in pool.map(lambda job: figures(*job), todo):
+            out.metrics += part
     if loss is None:
         return out
     out.gaps, out.mean_loss = segment_gaps(con, cfg, binning, loss, reference)

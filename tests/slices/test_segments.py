@@ -12,6 +12,7 @@ from sklearn.metrics import mean_absolute_error
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.performance.cbpe import BinaryCBPE
 from monitoring_pipelines.performance.data import Rows
+from monitoring_pipelines.performance.realized import realized_performance
 from monitoring_pipelines.slices.binning import Binning
 from monitoring_pipelines.slices.loss import REALIZED, DayRows, estimated_loss, row_loss
 from monitoring_pipelines.slices.segments import segment_performance
@@ -76,6 +77,24 @@ def test_segment_figures_equal_a_pandas_groupby(duck):
     ids = sorted(ps)
     for sid, p in zip(ids, holm(np.array([ps[i] for i in ids])), strict=True):
         assert by[("p_adjusted", sid)].value == pytest.approx(p, rel=1e-6)
+    # the segments are figured two at a time on threads: each interval is its own seeded
+    # bootstrap, as realized_performance gives it for the segment's rows alone
+    for region in ("north", "south", "east"):
+        sid = f"region={region}"
+        g = truth[(truth["region"] == region) & truth["labelled"]]
+        rows = Rows(g["yhat"].to_numpy(), g["y"].to_numpy(), None, g[["x", "region"]])
+        alone = {
+            m.metric: m for m in realized_performance(cfg, rows, served=by[("rows", sid)].value)
+        }
+        for metric in ("mae", "rmse", "r2"):
+            assert (by[(metric, sid)].lower, by[(metric, sid)].upper) == pytest.approx(
+                (alone[metric].lower, alone[metric].upper)
+            )
+    assert [m.subject for m in got.metrics if m.metric == "rows"] == [
+        "region=east",
+        "region=north",
+        "region=south",
+    ]
     assert got.worst.segment == "region=north"
     assert by[("gap", "region=north")].status == "alert"  # about 2x the whole's error
     assert {by[("gap", s)].status for s in ("region=south", "region=east")} == {"ok"}

@@ -111,6 +111,25 @@ def test_engines_are_bounded_and_older_runs_stay_readable(project_home):
         assert len(engines.items) <= MAX_ENGINES
 
 
+def test_has_table_answers_as_dagsters_on_the_kept_index_engine(project_home, monkeypatch):
+    """Dagster asks has_table dozens of times a run; the pooled storage answers as
+    Dagster's own does, without a new engine each time."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    with dg.DagsterInstance.get() as instance:
+        _materialize(instance, "a")
+        storage = instance.event_log_storage
+        created = []
+        real = dagster_sqlite.db.create_engine
+        monkeypatch.setattr(
+            dagster_sqlite.db, "create_engine", lambda *a, **kw: created.append(a) or real(*a, **kw)
+        )
+        for table in ("event_logs", "asset_keys", "asset_check_executions", "no_such_table"):
+            assert storage.has_table(table) == SqliteEventLogStorage.has_table(storage, table)
+        assert storage.has_table("event_logs") and not storage.has_table("no_such_table")
+        assert created == []  # the index's engine was already kept
+
+
 def test_wipe_then_carry_on(project_home):
     with dg.DagsterInstance.get() as instance:
         _materialize(instance, "a")

@@ -1,0 +1,6 @@
+"""monitoring_pipelines: ML model monitoring as a Dagster project."""
+
+from monitoring_pipelines.malloc import limit_arenas
+
+# before any of our threads allocate: see malloc.py
+limit_arenas()

@@ -1,0 +1,68 @@
+"""The malloc arena cap (monitoring_pipelines/malloc.py), in fresh interpreters: glibc's own
+statistics count the arenas after eight threads allocate at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="glibc arenas exist only on Linux"
+)
+
+PROBE = """
+import ctypes, threading
+import monitoring_pipelines
+from monitoring_pipelines.malloc import limit_arenas
+barrier = threading.Barrier(8)
+keep = []
+def work():
+    barrier.wait()
+    keep.append([bytearray(100_000) for _ in range(50)])  # malloc, not pymalloc
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+ctypes.CDLL("libc.so.6").malloc_stats()  # "Arena N:" per arena, on stderr
+"""
+
+
+def _arenas(**env: str) -> int:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("MALLOC_ARENA_MAX", "MONITORING_MALLOC_ARENAS")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
+
+
+def test_importing_the_package_caps_the_arenas_at_two():
+    assert _arenas() <= 2
+
+
+def test_the_cap_can_be_turned_off_and_then_threads_get_their_own_arenas():
+    # shows the probe can fail: without the cap, eight allocating threads make more arenas
+    assert _arenas(MONITORING_MALLOC_ARENAS="0") > 2
+
+
+def test_malloc_arena_max_in_the_environment_wins():
+    assert _arenas(MALLOC_ARENA_MAX="3", MONITORING_MALLOC_ARENAS="1") == 3
+
+
+def test_a_bad_setting_is_named():
+    from monitoring_pipelines.malloc import limit_arenas
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("MALLOC_ARENA_MAX", raising=False)
+        mp.setenv("MONITORING_MALLOC_ARENAS", "two")
+        with pytest.raises(ValueError, match="MONITORING_MALLOC_ARENAS='two'"):
+            limit_arenas()

@@ -16,7 +16,6 @@ pytestmark = pytest.mark.skipif(
 PROBE = """
 import ctypes, threading
 import monitoring_pipelines
-from monitoring_pipelines.malloc import limit_arenas
 barrier = threading.Barrier(8)
 keep = []
 def work():

@@ -23,30 +23,28 @@ DEFAULT_ARENAS = 2
 _M_ARENA_MAX = -8  # from glibc's malloc.h
 
 
-def limit_arenas(arenas: int | None = None) -> int | None:
-    """Cap the arenas at ``arenas`` (default ``MONITORING_MALLOC_ARENAS`` or 2).
+def limit_arenas() -> int | None:
+    """Cap the arenas at ``MONITORING_MALLOC_ARENAS`` (default 2).
 
     Returns the cap set, or None where nothing was set (not glibc, the environment already
     sets ``MALLOC_ARENA_MAX``, or the cap is turned off with 0)."""
     if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
         return None
-    if arenas is None:
-        raw = os.environ.get("MONITORING_MALLOC_ARENAS", str(DEFAULT_ARENAS))
-        try:
-            arenas = int(raw)
-        except ValueError:
-            raise ValueError(
-                f"MONITORING_MALLOC_ARENAS={raw!r}: expected a whole number (0 turns the cap off)"
-            ) from None
+    raw = os.environ.get("MONITORING_MALLOC_ARENAS", str(DEFAULT_ARENAS))
+    try:
+        arenas = int(raw)
+    except ValueError:
+        raise ValueError(
+            f"MONITORING_MALLOC_ARENAS={raw!r}: expected a whole number (0 turns the cap off)"
+        ) from None
     if arenas <= 0:
         return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-        if not hasattr(libc, "gnu_get_libc_version"):  # musl has mallopt, but no arenas
-            return None
-    except (OSError, AttributeError):
+    except OSError:
         return None
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return arenas if mallopt(_M_ARENA_MAX, arenas) == 1 else None
+    if not hasattr(libc, "gnu_get_libc_version"):  # not glibc: musl has mallopt, no arenas
+        return None
+    libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    libc.mallopt.restype = ctypes.c_int
+    return arenas if libc.mallopt(_M_ARENA_MAX, arenas) == 1 else None

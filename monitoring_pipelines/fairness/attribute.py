@@ -8,6 +8,7 @@ import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig, Task
 from monitoring_pipelines.fairness.classification import (
+    FairlearnFrames,
     cell_counts,
     count_metrics,
     fairlearn_gaps,
@@ -71,14 +72,15 @@ def classification_attribute(
     }
     if pos is not None:
         eligible["eo"] = (counts["positives"] >= big) & (counts["negatives"] >= big) & ~absent
-    point = fairlearn_groups(cells, names, classes, pos)
+    frames = FairlearnFrames(cells, names, classes, pos)
+    point = fairlearn_groups(frames)
     for rate, denominator in (("tpr", "positives"), ("fpr", "negatives")):
         if rate in point:  # fairlearn reports 0 where a group has no positives (negatives)
             point.loc[counts[denominator] == 0, rate] = np.nan
     groups = _groups(names, counts, boot, point, eligible, absent, big, s.confidence)
     values = {col: point[col].to_numpy(float) for col in point}
     gaps = _gaps(
-        fairlearn_gaps(cells, eligible, names, classes, pos),
+        fairlearn_gaps(frames, eligible),
         values,
         boot,
         eligible,

@@ -1,12 +1,15 @@
 """Fairness of a classifier over the groups of one attribute.
 
-Point figures come from fairlearn (:class:`~fairlearn.metrics.MetricFrame` per group,
+Point figures come from fairlearn: :class:`~fairlearn.metrics.MetricFrame` by group, and its
+``difference``/``ratio`` between the groups large enough, which is how fairlearn's
 ``demographic_parity_difference``/``ratio``, ``equalized_odds_difference`` and the derived
-``*_difference`` functions over the groups large enough). Their intervals come from a Poisson
-bootstrap of the rows, done on counts: every figure is a ratio of counts of cells (group x
-predicted class x true class or 'unlabelled'), and summing independent Poisson(1) row weights
-over a cell's rows is a Poisson(cell count) draw, so resampling the cells resamples the rows
-exactly, at no cost per row.
+``*_difference`` functions compute them (tested equal); the frames are built once per set of
+groups, so when every group is large the gaps reuse the group figures' frames.
+
+Their intervals come from a Poisson bootstrap of the rows, done on counts: every figure is a
+ratio of counts of cells (group x predicted class x true class or 'unlabelled'), and summing
+independent Poisson(1) row weights over a cell's rows is a Poisson(cell count) draw, so
+resampling the cells resamples the rows exactly, at no cost per row.
 
 Binary: the positive class is the model's ``positive_class``. Multiclass: with
 ``fairness.positive_class`` set, that class one-vs-rest (selection rate, TPR, FPR, equalized
@@ -100,97 +103,115 @@ def _by_group(frame: flm.MetricFrame, subjects: list[str]) -> pd.DataFrame:
     return table.reindex(subjects).astype(float)
 
 
-def _weighted(metrics: dict, table: pd.DataFrame, y_true, y_pred) -> flm.MetricFrame:
-    w = table["w"].to_numpy()
-    return flm.MetricFrame(
-        metrics=metrics,
-        y_true=y_true,
-        y_pred=y_pred,
-        sensitive_features=table["group"].to_numpy(object),
-        sample_params={name: {"sample_weight": w} for name in metrics},
-    )
+def _one_vs_rest(metric, pos: int):
+    """``metric`` of the positive class ``pos`` against every other (labels are indices)."""
+
+    def rate(y_true, y_pred, sample_weight):
+        yt, yp = (np.asarray(y_true) == pos).astype(int), (np.asarray(y_pred) == pos).astype(int)
+        return metric(yt, yp, sample_weight=sample_weight)
+
+    return rate
 
 
-def fairlearn_groups(
-    cells: np.ndarray, subjects: list[str], classes: list[str], pos: int | None
-) -> pd.DataFrame:
-    """fairlearn's MetricFrame figures by group (index ``subjects``): selection rates on all
-    rows, accuracy (and TPR/FPR of the positive class) on the labelled rows."""
-    k = len(classes)
-    table = cell_table(cells, subjects)
-    p, t = table["p"].to_numpy(), table["t"].to_numpy()
-    if pos is None:
-        sel = {
-            f"selection_rate_{name}": (
-                lambda yt, yp, sample_weight, i=i: flm.selection_rate(
-                    yt, yp, pos_label=i, sample_weight=sample_weight
+class FairlearnFrames:
+    """fairlearn MetricFrames over the cell table of one attribute, built once per kind and
+    set of groups (a gap over every group reuses the frame of the group figures).
+
+    ``selection``: the selection rate of the positive class, or of every class without one,
+    on all rows. ``labelled``: accuracy over every class and, with a positive class, its
+    true and false positive rates (one-vs-rest), on the labelled rows."""
+
+    def __init__(
+        self, cells: np.ndarray, subjects: list[str], classes: list[str], pos: int | None
+    ) -> None:
+        self.subjects, self.classes, self.pos = subjects, classes, pos
+        self.table = cell_table(cells, subjects)
+        self.frames: dict[tuple[str, frozenset[str]], flm.MetricFrame | None] = {}
+
+    def groups(self, kind: str) -> frozenset[str]:
+        """The groups with rows in the table of ``kind``."""
+        return frozenset(self._rows(kind)["group"])
+
+    def _rows(self, kind: str) -> pd.DataFrame:
+        t = self.table
+        return t[t["t"] <= len(self.classes)] if kind == "labelled" else t
+
+    def frame(self, kind: str, groups: frozenset[str] | None = None) -> flm.MetricFrame | None:
+        """The MetricFrame of ``kind`` over ``groups`` (default: every group with rows);
+        None when those groups have no rows."""
+        groups = self.groups(kind) if groups is None else frozenset(groups)
+        key = (kind, groups)
+        if key not in self.frames:
+            rows = self._rows(kind)
+            rows = rows[rows["group"].isin(groups)]
+            self.frames[key] = None if rows.empty else self._build(kind, rows)
+        return self.frames[key]
+
+    def _build(self, kind: str, rows: pd.DataFrame) -> flm.MetricFrame:
+        pos, p, t = self.pos, rows["p"].to_numpy(), rows["t"].to_numpy()
+        if kind == "selection":
+            metrics = {
+                f"selection_rate_{name}": (
+                    lambda yt, yp, sample_weight, i=i: flm.selection_rate(
+                        yt, yp, pos_label=i, sample_weight=sample_weight
+                    )
                 )
-            )
-            for i, name in enumerate(classes)
-        }
-        out = _by_group(_weighted(sel, table, t, p), subjects)
-    else:
-        sel = {"selection_rate": flm.selection_rate}
-        out = _by_group(_weighted(sel, table, t, (p == pos).astype(int)), subjects)
-    lab = table[table["t"] <= k]
-    if lab.empty:
-        rates = {"accuracy": np.nan} | ({} if pos is None else {"tpr": np.nan, "fpr": np.nan})
-        return out.assign(**rates)
-    p, t = lab["p"].to_numpy(), lab["t"].to_numpy()
-    rates = {"accuracy": accuracy_score}
-    if pos is not None:
-        rates |= {"tpr": flm.true_positive_rate, "fpr": flm.false_positive_rate}
-    if pos is None or k > 2:  # accuracy over every class, the rates one-vs-rest
-        out = out.join(_by_group(_weighted({"accuracy": accuracy_score}, lab, t, p), subjects))
-        rates.pop("accuracy")
-        t, p = (t == pos).astype(int), (p == pos).astype(int)
-    if rates:
-        out = out.join(_by_group(_weighted(rates, lab, t, p), subjects))
-    return out
+                for i, name in enumerate(self.classes)
+                if pos is None
+            }
+            if pos is not None:
+                metrics = {"selection_rate": flm.selection_rate}
+                p = (p == pos).astype(int)
+        else:
+            metrics = {"accuracy": accuracy_score}
+            if pos is not None:
+                metrics["tpr"] = _one_vs_rest(flm.true_positive_rate, pos)
+                metrics["fpr"] = _one_vs_rest(flm.false_positive_rate, pos)
+        w = rows["w"].to_numpy()
+        return flm.MetricFrame(
+            metrics=metrics,
+            y_true=t,
+            y_pred=p,
+            sensitive_features=rows["group"].to_numpy(object),
+            sample_params={name: {"sample_weight": w} for name in metrics},
+        )
 
 
-def fairlearn_gaps(
-    cells: np.ndarray,
-    eligible: dict[str, np.ndarray],
-    subjects: list[str],
-    classes: list[str],
-    pos: int | None,
-) -> dict[str, float]:
-    """fairlearn's differences over the groups eligible for them (``eligible``: gap family
-    ``dp``/``accuracy``/``eo`` -> boolean per subject); absent with fewer than two groups."""
-    k = len(classes)
+def fairlearn_groups(frames: FairlearnFrames) -> pd.DataFrame:
+    """fairlearn's MetricFrame figures by group (index: the subjects): selection rates on all
+    rows, accuracy (and TPR/FPR of the positive class) on the labelled rows."""
+    out = _by_group(frames.frame("selection"), frames.subjects)
+    labelled = frames.frame("labelled")
+    if labelled is None:
+        rates = ["accuracy"] + ([] if frames.pos is None else ["tpr", "fpr"])
+        return out.assign(**dict.fromkeys(rates, np.nan))
+    return out.join(_by_group(labelled, frames.subjects))
+
+
+def fairlearn_gaps(frames: FairlearnFrames, eligible: dict[str, np.ndarray]) -> dict[str, float]:
+    """fairlearn's differences (``MetricFrame.difference``/``ratio`` between groups, as
+    ``demographic_parity_difference`` and the others compute them) over the groups eligible
+    for them (``eligible``: gap family ``dp``/``accuracy``/``eo`` -> boolean per subject);
+    absent with fewer than two groups. The equalized odds difference is the larger of the
+    TPR and FPR differences (fairlearn's ``worst_case``)."""
     out: dict[str, float] = {}
 
-    def table_of(family: str, labelled: bool) -> pd.DataFrame | None:
+    def frame_of(family: str, kind: str) -> flm.MetricFrame | None:
         if eligible[family].sum() < 2:
             return None
-        keep = cells * eligible[family][:, None, None]
-        table = cell_table(keep, subjects)
-        return table[table["t"] <= k] if labelled else table
+        names = np.array(frames.subjects, dtype=object)[eligible[family]]
+        return frames.frame(kind, frozenset(names))
 
-    if (table := table_of("dp", False)) is not None:
-        kw = {"sensitive_features": table["group"].to_numpy(object), "sample_weight": table["w"]}
-        for i, name in enumerate(classes):
-            if pos is not None and i != pos:
-                continue
-            p = (table["p"].to_numpy() == i).astype(int)
-            suffix = "" if pos is not None else f"_{name}"
-            out[f"dp_difference{suffix}"] = flm.demographic_parity_difference(p, p, **kw)
-            out[f"dp_ratio{suffix}"] = flm.demographic_parity_ratio(p, p, **kw)
-    if (table := table_of("accuracy", True)) is not None:
-        out["accuracy_difference"] = flm.accuracy_score_difference(
-            table["t"].to_numpy(),
-            table["p"].to_numpy(),
-            sensitive_features=table["group"].to_numpy(object),
-            sample_weight=table["w"].to_numpy(),
-        )
-    if pos is not None and (table := table_of("eo", True)) is not None:
-        t = (table["t"].to_numpy() == pos).astype(int)
-        p = (table["p"].to_numpy() == pos).astype(int)
-        kw = {"sensitive_features": table["group"].to_numpy(object)}
-        w = table["w"].to_numpy()
-        out["eo_difference"] = flm.equalized_odds_difference(t, p, sample_weight=w, **kw)
-        rates = {"tpr": flm.true_positive_rate, "fpr": flm.false_positive_rate}
-        diff = _weighted(rates, table, t, p).difference()  # as equalized odds takes them
+    if (frame := frame_of("dp", "selection")) is not None:
+        diff, ratio = frame.difference(), frame.ratio()
+        for name in diff.index:
+            suffix = name.removeprefix("selection_rate")
+            out[f"dp_difference{suffix}"] = float(diff[name])
+            out[f"dp_ratio{suffix}"] = float(ratio[name])
+    if (frame := frame_of("accuracy", "labelled")) is not None:
+        out["accuracy_difference"] = float(frame.difference()["accuracy"])
+    if frames.pos is not None and (frame := frame_of("eo", "labelled")) is not None:
+        diff = frame.difference()
         out["tpr_difference"], out["fpr_difference"] = float(diff["tpr"]), float(diff["fpr"])
+        out["eo_difference"] = max(out["tpr_difference"], out["fpr_difference"])
     return out

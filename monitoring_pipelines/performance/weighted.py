@@ -24,18 +24,30 @@ _POISSON1_CUTS = [
 ]
 
 
+_CUTS = np.array(_POISSON1_CUTS, dtype=np.uint32)
+_HEAD = 3  # thresholds compared on every draw; the others only where X >= 4 (1.9 %)
+
+
 def poisson_weights(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
     """Poisson(1) bootstrap weights, by inverting the CDF of uniform 32-bit draws: a weight is
     the number of thresholds P(X <= k) its draw reaches. The same distribution as
     ``rng.poisson(1.0, shape)`` to 2**-32 in every probability (counts above 12, probability
-    2e-11, are cut at 12), about 5x faster. float32 (half the memory of float64; counts are
-    small integers, so their sums stay exact) unless rows are many."""
+    2e-11, are cut at 12), about 5x faster. Counts are taken in uint8: the first
+    ``_HEAD`` thresholds on every draw, the others only on the 1.9 % of draws past them.
+    float32 (half the memory of float64; counts are small integers, so their sums stay
+    exact) unless rows are many."""
     u = rng.integers(0, 2**32, shape, dtype=np.uint32)
+    count = (u >= _CUTS[0]).view(np.uint8)
+    for cut in _CUTS[1:_HEAD]:
+        np.add(count, u >= cut, out=count, casting="unsafe")
+    flat_u, flat_count = u.reshape(-1), count.reshape(-1)
+    tail = np.flatnonzero(flat_u >= _CUTS[_HEAD])
+    u_tail, more = flat_u[tail], np.zeros(len(tail), np.uint8)
+    for cut in _CUTS[_HEAD:]:
+        more += u_tail >= cut
+    flat_count[tail] += more
     # float32 sums of counts are exact below 2**24: keep float64 for longer rows
-    w = np.zeros(shape, dtype=np.float32 if shape[-1] < 2**22 else np.float64)
-    for cut in _POISSON1_CUTS:
-        w += u >= cut
-    return w
+    return count.astype(np.float32 if shape[-1] < 2**22 else np.float64)
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -79,14 +91,78 @@ def _average_precision(pos, neg, tp, fp) -> np.ndarray:
     return ratio((pos * precision).sum(axis=1), total)
 
 
+MOSTLY_DISTINCT = 0.5
+"""Share of distinct scores from which :func:`_binary_ranked` beats :func:`_ranked`."""
+
+
+def _binary_ranked(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(ROC AUC, average precision) of rows sorted by score, highest first, with 0/1 labels.
+
+    The sums of :func:`_roc_auc` and :func:`_average_precision` taken over the positive rows
+    only, since every other term is zero, from running totals of the positives' and the
+    negatives' weights: a positive beats the negatives below it, and its precision is the
+    positives' share of the rows at or above it. A positive inside a group of tied scores
+    beats the negatives below the group and half of those inside it, and its precision is
+    taken at the group's end: such positives (few, in real scores) are corrected one by one.
+    About a third of the work of :func:`_ranked`, which sums every row into its group."""
+    n = len(s)
+    first = np.r_[True, s[1:] != s[:-1]]  # a row opening a group of equal scores
+    starts = np.flatnonzero(first)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    group = (np.cumsum(first) - 1)[pos]
+    start, end = starts[group], np.r_[starts[1:], n][group]  # each positive's group
+    positives = w[:, pos]
+    tp = np.cumsum(positives, axis=1)
+    running_neg = np.cumsum(w[:, neg], axis=1)
+    running_neg = np.concatenate([np.zeros((len(w), 1), w.dtype), running_neg], axis=1)
+    fp = running_neg[:, pos - np.arange(len(pos))]  # negatives scored above each positive
+    total_pos = tp[:, -1].astype(np.float64) if len(pos) else np.zeros(len(w))
+    total_neg = running_neg[:, -1]
+    f64 = np.float64  # sums of ~10^4 float32 terms, accumulated in double
+    tiny = np.finfo(w.dtype).tiny  # tp / max(tp + fp, tiny) is 0 where no row is above
+    beaten = (positives * (total_neg[:, None] - fp)).sum(axis=1, dtype=f64)
+    precise = (positives * (tp / np.maximum(tp + fp, tiny))).sum(axis=1, dtype=f64)
+    tied = np.flatnonzero(end - start > 1)
+    if len(tied):  # ties: from the group's ends, not the positive's own place
+        p, fp_own, tp_own = positives[:, tied], fp[:, tied], tp[:, tied]
+        fp_start = running_neg[:, np.searchsorted(neg, start[tied])]
+        fp_end = running_neg[:, np.searchsorted(neg, end[tied])]
+        running_pos = np.concatenate([np.zeros((len(w), 1), w.dtype), tp], axis=1)
+        tp_end = running_pos[:, np.searchsorted(pos, end[tied])]
+        beaten += (p * (fp_own - 0.5 * (fp_start + fp_end))).sum(axis=1, dtype=f64)
+        own = tp_own / np.maximum(tp_own + fp_own, tiny)
+        at_end = tp_end / np.maximum(tp_end + fp_end, tiny)
+        precise += (p * (at_end - own)).sum(axis=1, dtype=f64)
+    return ratio(beaten, total_pos * total_neg), ratio(precise, total_pos)
+
+
+def _auc_and_ap(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ROC AUC, average precision) under each weighting: :func:`_binary_ranked` for 0/1
+    labels and mostly distinct scores (sorted first unless they come sorted, as the
+    bootstrap's do), else the general :func:`_ranked`, which is the faster one when ties
+    shrink the rows to few groups. The two agree to float rounding (tested)."""
+    if not bool(np.all((y == 0) | (y == 1))):
+        ranked = _ranked(w, y, s)
+        return _roc_auc(*ranked), _average_precision(*ranked)
+    if len(s) >= 2 and not bool(np.all(s[:-1] >= s[1:])):
+        order = np.argsort(-s, kind="stable")
+        s, w, y = s[order], w[:, order], y[order]
+    if np.count_nonzero(s[1:] != s[:-1]) + 1 < MOSTLY_DISTINCT * len(s):
+        ranked = _ranked(w, y, s)
+        return _roc_auc(*ranked), _average_precision(*ranked)
+    return _binary_ranked(w, y, s)
+
+
 def roc_auc(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Weighted ROC AUC of scores ``s`` for 0/1 labels ``y`` (ties count one half)."""
-    return _roc_auc(*_ranked(w, y, s))
+    """Weighted ROC AUC of scores ``s`` for labels ``y`` (0/1, or the probability of the
+    positive class: each row counts y as a positive and 1 - y as a negative; ties count one
+    half)."""
+    return _auc_and_ap(w, y, s)[0]
 
 
 def average_precision(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> np.ndarray:
     """Weighted average precision (area under the precision-recall curve, step-wise)."""
-    return _average_precision(*_ranked(w, y, s))
+    return _auc_and_ap(w, y, s)[1]
 
 
 def binary_metrics(
@@ -113,9 +189,7 @@ def binary_metrics(
     if s is None:
         return out
     p = np.clip(s, EPS, 1 - EPS)
-    ranked = _ranked(w, y, s)
-    out["roc_auc"] = _roc_auc(*ranked)
-    out["pr_auc"] = _average_precision(*ranked)
+    out["roc_auc"], out["pr_auc"] = _auc_and_ap(w, y, s)
     loss = -(y * np.log(p) + (1 - y) * np.log(1 - p))
     out["log_loss"] = ratio(w @ loss.astype(w.dtype, copy=False), n)
     out["brier"] = ratio(w @ ((s - y) ** 2).astype(w.dtype, copy=False), n)
@@ -130,7 +204,8 @@ def calibration_error(w: np.ndarray, y: np.ndarray, s: np.ndarray, bins: int) ->
     idx = np.searchsorted(edges[1:-1], s)  # as calibration_curve bins
     onehot = np.eye(bins, dtype=w.dtype)[idx]
     sc, yc = s.astype(w.dtype)[:, None], y.astype(w.dtype)[:, None]
-    count, score, pos = w @ onehot, w @ (onehot * sc), w @ (onehot * yc)
+    # one product for the three (B, bins) sums: rows, scores and positives per bin
+    count, score, pos = np.split(w @ np.hstack([onehot, onehot * sc, onehot * yc]), 3, axis=1)
     gap = np.abs(ratio(score, count) - ratio(pos, count))
     return ratio(np.nansum(gap * count, axis=1), count.sum(axis=1))
 

@@ -154,3 +154,40 @@ def test_unlabelled_day_has_selection_rates_but_no_label_figures(con, home):
     assert got[("eo_difference", "group")].value is None
     assert got[("accuracy", "group=a")].value is None
     assert got[("label_coverage", "group")].value == 0.0
+
+
+def test_gaps_over_every_group_reuse_the_group_frames(home, con, monkeypatch):
+    """With every group large, an attribute's gaps come from the two MetricFrames of its group
+    figures (no frame is built again), and still equal fairlearn's functions on the raw rows."""
+    cfg = toy_config(home)
+    frame = grouped_day(DAY, {"a": 400, "b": 300, "c": 250})
+    labels = noisy_labels(frame, 0.7)
+    store_day(home, con, cfg, frame, DAY, labels)
+    built = []
+    real = flm.MetricFrame
+
+    def counting(*args, **kwargs):
+        built.append(kwargs.get("metrics"))
+        return real(*args, **kwargs)
+
+    from monitoring_pipelines.fairness import classification
+
+    monkeypatch.setattr(classification.flm, "MetricFrame", counting)
+    rows = fairness_rows(con, cfg, DAY, DAY)
+    got = _by(fairness_metrics(cfg, fairness_figures(cfg, rows)))
+    monkeypatch.undo()
+    assert len(built) == 2 * len(cfg.sensitive)  # selection and labelled, per attribute
+    joined = frame.assign(label=labels.reindex(range(len(frame))).to_numpy())
+    lab = joined[joined["label"].notna()]
+    y, p = lab["label"].astype(int), lab["prediction"]
+    kw = {"sensitive_features": lab["group"]}
+    expect = {
+        "dp_difference": flm.demographic_parity_difference(
+            joined["prediction"], joined["prediction"], sensitive_features=joined["group"]
+        ),
+        "eo_difference": flm.equalized_odds_difference(y, p, **kw),
+        "fpr_difference": flm.false_positive_rate_difference(y, p, **kw),
+        "accuracy_difference": flm.accuracy_score_difference(y, p, **kw),
+    }
+    for name, value in expect.items():
+        assert got[(name, "group")].value == pytest.approx(value, abs=1e-12), name

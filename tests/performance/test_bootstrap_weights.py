@@ -1,12 +1,16 @@
 """The bootstrap's fast parts against the slow, obvious ones: the inverse-CDF Poisson(1)
-sampler against scipy's pmf, float32 presorted weights against float64 unsorted ones, and the
-per-cell bootstrap of precision/recall against weights drawn per row."""
+sampler against scipy's pmf and a plain threshold count, float32 presorted weights against
+float64 unsorted ones, the positive-only ranking sums against the tie-grouped ones and
+scikit-learn, and the per-cell bootstrap of precision/recall against weights drawn per row."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
+from sklearn.metrics import average_precision_score, roc_auc_score
 
+from monitoring_pipelines.performance import weighted
 from monitoring_pipelines.performance.operating_point import _bootstrap_counts
 from monitoring_pipelines.performance.weighted import binary_metrics, poisson_weights
 
@@ -67,3 +71,54 @@ def test_per_cell_bootstrap_matches_per_row_weights():
         np.testing.assert_allclose(
             np.quantile(a, [0.025, 0.975]), np.quantile(b, [0.025, 0.975]), atol=0.004
         )
+
+
+def _threshold_count(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """The obvious inverse-CDF sampler: a weight is the number of thresholds its draw reaches."""
+    u = rng.integers(0, 2**32, shape, dtype=np.uint32)
+    return sum((u >= cut).astype(np.float32) for cut in weighted._POISSON1_CUTS)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 13), (200, 20_000)])
+def test_poisson_weights_equal_the_plain_threshold_count(shape):
+    """The uint8 counting with the rare tail done apart draws the very same weights."""
+    fast = poisson_weights(np.random.default_rng(4), shape)
+    assert fast.dtype == np.float32
+    np.testing.assert_array_equal(fast, _threshold_count(np.random.default_rng(4), shape))
+
+
+def _grouped(w, y, s):
+    ranked = weighted._ranked(w, y, s)
+    return weighted._roc_auc(*ranked), weighted._average_precision(*ranked)
+
+
+@pytest.mark.parametrize("decimals", [1, 2, 3, 4, 6, 12])
+def test_positive_only_ranking_equals_the_grouped_one(decimals):
+    """ROC AUC and average precision summed over the positives (ties corrected one by one)
+    equal the tie-grouped sums over every row, from all-tied to all-distinct scores, with
+    classes present or absent."""
+    rng = np.random.default_rng(decimals)
+    for n in (1, 2, 3, 10, 500):
+        for share in (0.0, 0.05, 0.5, 1.0):
+            s = np.sort(np.round(rng.uniform(size=n), decimals))[::-1].copy()
+            y = (rng.uniform(size=n) < share).astype(float)
+            w = poisson_weights(rng, (30, n)).astype(np.float64)
+            fast, plain = weighted._binary_ranked(w, y, s), _grouped(w, y, s)
+            for a, b in zip(fast, plain, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("decimals", [2, 6])
+def test_roc_auc_and_average_precision_equal_scikit_learn_on_unsorted_rows(decimals):
+    """Through the dispatch (grouped path for heavy ties, positive-only for few), unsorted
+    rows with unit and with integer weights give scikit-learn's figures."""
+    rng = np.random.default_rng(10 + decimals)
+    n = 2000
+    s = np.round(rng.uniform(size=n), decimals)
+    y = (rng.uniform(size=n) < s).astype(float)
+    counts = rng.poisson(1.0, n).astype(float)
+    for w in (np.ones(n), counts):
+        auc = weighted.roc_auc(w[None, :], y, s)[0]
+        ap = weighted.average_precision(w[None, :], y, s)[0]
+        assert auc == pytest.approx(roc_auc_score(y, s, sample_weight=w), abs=1e-12)
+        assert ap == pytest.approx(average_precision_score(y, s, sample_weight=w), abs=1e-12)

@@ -95,11 +95,18 @@ def ks_2samp_sorted(
     n, m = len(ref), len(c)
     if n == 0 or m == 0:
         return float("nan"), float("nan")
-    # both CDFs at each day value (right-continuous) and just before it (left limits)
-    right_c = np.searchsorted(c, c, side="right") / m
-    left_c = np.searchsorted(c, c, side="left") / m
+    # both CDFs at each day value (right-continuous) and just before it (left limits); c is
+    # sorted, so its own positions come from where its runs of equal values start and end
+    first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    run = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
+    left_c, right_c = first[run] / m, np.r_[first[1:], m][run] / m
+    # the reference's left positions: its right ones, searched again only where the
+    # reference holds the value itself (ties; rare in a continuous feature)
+    left_ref = placed.right.copy()
+    tied = np.flatnonzero((left_ref > 0) & (ref.values[np.maximum(left_ref - 1, 0)] == c))
+    left_ref[tied] = np.searchsorted(ref.values, c[tied], side="left")
     d_right = np.abs(placed.right / n - right_c)
-    d_left = np.abs(np.searchsorted(ref.values, c, side="left") / n - left_c)
+    d_left = np.abs(left_ref / n - left_c)
     d = float(max(d_right.max(), d_left.max()))
     big, small = max(n, m), min(n, m)
     en = big * small / (big + small)

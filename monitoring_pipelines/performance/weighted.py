@@ -104,7 +104,8 @@ def _binary_ranked(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[np.ndar
     positives' share of the rows at or above it. A positive inside a group of tied scores
     beats the negatives below the group and half of those inside it, and its precision is
     taken at the group's end: such positives (few, in real scores) are corrected one by one.
-    About a third of the work of :func:`_ranked`, which sums every row into its group."""
+    About half the time of :func:`_ranked`, which sums every row into its group first
+    (200 weightings of 20,000 rows with few ties: 41-52 ms against 94-120 ms)."""
     n = len(s)
     first = np.r_[True, s[1:] != s[:-1]]  # a row opening a group of equal scores
     starts = np.flatnonzero(first)

@@ -97,8 +97,8 @@ def ks_2samp_sorted(
         return float("nan"), float("nan")
     # both CDFs at each day value (right-continuous) and just before it (left limits); c is
     # sorted, so its own positions come from where its runs of equal values start and end
-    first = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    run = np.cumsum(np.r_[True, c[1:] != c[:-1]]) - 1
+    opens = np.r_[True, c[1:] != c[:-1]]  # a value opening a run of equal ones
+    first, run = np.flatnonzero(opens), np.cumsum(opens) - 1
     left_c, right_c = first[run] / m, np.r_[first[1:], m][run] / m
     # the reference's left positions: its right ones, searched again only where the
     # reference holds the value itself (ties; rare in a continuous feature)

@@ -142,16 +142,14 @@ def _auc_and_ap(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray
     labels and mostly distinct scores (sorted first unless they come sorted, as the
     bootstrap's do), else the general :func:`_ranked`, which is the faster one when ties
     shrink the rows to few groups. The two agree to float rounding (tested)."""
-    if not bool(np.all((y == 0) | (y == 1))):
-        ranked = _ranked(w, y, s)
-        return _roc_auc(*ranked), _average_precision(*ranked)
-    if len(s) >= 2 and not bool(np.all(s[:-1] >= s[1:])):
-        order = np.argsort(-s, kind="stable")
-        s, w, y = s[order], w[:, order], y[order]
-    if np.count_nonzero(s[1:] != s[:-1]) + 1 < MOSTLY_DISTINCT * len(s):
-        ranked = _ranked(w, y, s)
-        return _roc_auc(*ranked), _average_precision(*ranked)
-    return _binary_ranked(w, y, s)
+    if bool(np.all((y == 0) | (y == 1))):
+        if len(s) >= 2 and not bool(np.all(s[:-1] >= s[1:])):
+            order = np.argsort(-s, kind="stable")
+            s, w, y = s[order], w[:, order], y[order]
+        if np.count_nonzero(s[1:] != s[:-1]) + 1 >= MOSTLY_DISTINCT * len(s):
+            return _binary_ranked(w, y, s)
+    ranked = _ranked(w, y, s)
+    return _roc_auc(*ranked), _average_precision(*ranked)
 
 
 def roc_auc(w: np.ndarray, y: np.ndarray, s: np.ndarray) -> np.ndarray:

@@ -81,3 +81,25 @@ def check_castable(
             f"wrong type: {n_bad} of {total} values cannot be read as {target} "
             f"(file has {raw_type}, e.g. {str(example)[:60]!r})",
         )
+
+
+def check_castable_columns(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[tuple[str, str, str]],
+    file: str,
+) -> None:
+    """:func:`check_castable` of every ``(column, raw_type, target)`` in one scan of ``table``
+    (one query instead of one a column: about 65 → 9 ms for a 33,000-row, 29-column day). The
+    error is the one :func:`check_castable` raises for the first column, in the given order,
+    holding a value that cannot be cast."""
+    if not columns:
+        return
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {qi(c)} IS NOT NULL AND ({cast_expr(c, raw, t)}) IS NULL)"
+        for c, raw, t in columns
+    )
+    bad = con.execute(f"SELECT {counts} FROM {table}").fetchone()
+    for (column, raw_type, target), n_bad in zip(columns, bad, strict=True):
+        if n_bad:
+            check_castable(con, table, column, raw_type, target, file)  # raises, with an example

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from monitoring_pipelines.config import ModelConfig
-from monitoring_pipelines.ingest.casting import cast_expr, check_castable, type_family
+from monitoring_pipelines.ingest.casting import cast_expr, check_castable_columns, type_family
 from monitoring_pipelines.ingest.files import (
     IngestionError,
     day_files,
@@ -67,11 +67,12 @@ def _inspect_file(
     expected = expected_columns(cfg)
     changes = [SchemaChange(name, c, "new", None, t) for c, t in raw.items() if c not in expected]
     loose = {cfg.columns.prediction_id, cfg.columns.prediction}
+    present = [(col, raw[col], target) for col, target in expected.items() if col in raw]
+    check_castable_columns(con, table, present, name)
     for col, target in expected.items():
         if col not in raw:
             changes.append(SchemaChange(name, col, "missing", target, None))
             continue
-        check_castable(con, table, col, raw[col], target, name)
         fam, want = type_family(raw[col]), type_family(target)
         untyped = fmt == "csv" or (fmt == "jsonl" and fam == "string" and want == "time")
         if col not in loose and fam not in (want, "null") and not untyped:

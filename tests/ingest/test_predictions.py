@@ -235,3 +235,38 @@ def test_hostile_column_name_is_harmless(con, toy, home):
         (c.column, c.change) for c in res.schema_changes
     }
     assert con.execute("SELECT count(*) FROM metrics").fetchone()[0] > 0
+
+
+def test_one_scan_type_check_raises_what_the_column_checks_raise():
+    """check_castable_columns (one query) raises the error check_castable raises on the first
+    bad column in order, and nothing when every value casts."""
+    import duckdb
+
+    from monitoring_pipelines.ingest.casting import check_castable, check_castable_columns
+
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE r AS SELECT * FROM (VALUES
+             ('1.5', '2024-01-01 00:00:00', 'x', 3.0),
+             ('two', 'noon', 'y', 4.0),
+             (NULL, NULL, NULL, NULL)) t(a, b, c, d)"""
+    )
+    good = [("c", "VARCHAR", "VARCHAR"), ("d", "DOUBLE", "VARCHAR")]
+    check_castable_columns(con, "r", good, "f.parquet")
+    for c, raw, target in good:
+        check_castable(con, "r", c, raw, target, "f.parquet")
+    for columns in (
+        [*good, ("a", "VARCHAR", "DOUBLE"), ("b", "VARCHAR", "TIMESTAMP")],
+        [("b", "VARCHAR", "TIMESTAMP"), *good, ("a", "VARCHAR", "DOUBLE")],
+    ):
+        first = next(c for c in columns if c[0] in "ab")
+        with pytest.raises(IngestionError) as one:
+            check_castable(con, "r", *first, "f.parquet")
+        with pytest.raises(IngestionError) as combined:
+            check_castable_columns(con, "r", columns, "f.parquet")
+        assert (combined.value.file, combined.value.column, combined.value.reason) == (
+            one.value.file,
+            one.value.column,
+            one.value.reason,
+        )
+        assert combined.value.column == first[0] and "1 of 3 values" in combined.value.reason

@@ -40,8 +40,14 @@ def load_metrics(
 
 def headline_series(frame: pd.DataFrame, family: str, metric: str) -> pd.DataFrame:
     """day, value, lower, upper of a subject-less metric of ``family`` (one row a day)."""
-    rows = frame[(frame.family == family) & (frame.metric == metric) & (frame.subject == "")]
-    return rows[["day", "value", "lower", "upper", "status"]].reset_index(drop=True)
+    # numpy comparisons of the object columns: about half the time of pandas' on a report's
+    # 30-day history (tens of thousands of rows, dozens of calls a report)
+    mask = (
+        (frame["family"].to_numpy() == family)
+        & (frame["metric"].to_numpy() == metric)
+        & (frame["subject"].to_numpy() == "")
+    )
+    return frame.loc[mask, ["day", "value", "lower", "upper", "status"]].reset_index(drop=True)
 
 
 def worst_status(statuses) -> str:

@@ -31,7 +31,7 @@ VITAL_SIGNS = [
     deps=VITAL_SIGNS,
     kinds=("duckdb", "html"),
     description="A self-contained HTML page of the model's day (no network: plots are inline "
-    "PNG): the health verdict and its ranked causes, then quality, drift by feature, realized "
+    "SVG): the health verdict and its ranked causes, then quality, drift by feature, realized "
     "vs estimated performance with bands, segments, fairness, outliers, review queue and "
     "service health over the trailing 30 days. Written to <home>/reports/<model>/<day>.html, "
     "with the model's overview in index.html beside it.",

@@ -30,7 +30,7 @@ import numpy as np
 from scipy.stats import kstwo
 
 from monitoring_pipelines.store.derived import digest, kept_file, releasable
-from monitoring_pipelines.store.sql import database_path, derived_folder
+from monitoring_pipelines.store.sql import database_path, folder_beside
 
 CACHE_BYTES = 512 * 2**20  # sorted reference columns kept per process
 
@@ -182,10 +182,10 @@ def sorted_reference(
 
     if version is None:
         return _sample(query())
-    path = database_path(con)
-    folder = derived_folder(con)
+    path = database_path(con)  # one query a feature; the folder only when not cached
     return CACHE.get(
-        (path, relation, expr, version), lambda: _load(folder, relation, expr, version, query)
+        (path, relation, expr, version),
+        lambda: _load(folder_beside(path), relation, expr, version, query),
     )
 
 

@@ -81,7 +81,12 @@ def model_row(con, table: str, model: str, columns: str) -> tuple | None:
 def derived_folder(con) -> Path | None:
     """The folder beside ``con``'s database file for figures derived from the store that
     new processes read back (sorted reference columns, bin edges); None in memory."""
-    path = Path(database_path(con))
+    return folder_beside(database_path(con))
+
+
+def folder_beside(database: str) -> Path | None:
+    """:func:`derived_folder` of the database at ``database`` (a :func:`database_path`)."""
+    path = Path(database)
     return path.with_name(path.name + ".derived") if path.is_file() else None
 
 

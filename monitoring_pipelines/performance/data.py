@@ -118,6 +118,13 @@ def labelled_rows(
     return to_rows(cfg, frame, "_label")
 
 
+def day_of(rows: Rows, day: date) -> Rows:
+    """The rows of :func:`labelled_rows` over several days that belong to ``day``: the same
+    rows, in the same order, as :func:`labelled_rows` of that day alone (tested)."""
+    days = rows.frame["_day"].to_numpy(dtype="datetime64[D]")
+    return rows.take(days == np.datetime64(day, "D"))
+
+
 def served_count(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, first: date, last: date) -> int:
     """Predictions with an output on days ``first``..``last``."""
     (n,) = con.execute(

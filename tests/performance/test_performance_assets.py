@@ -11,6 +11,7 @@ import pandas as pd
 import yaml
 
 from monitoring_pipelines import constants as k
+from monitoring_pipelines.performance.data import day_of, labelled_rows
 from monitoring_pipelines.runner import run_days
 from monitoring_pipelines.store.connection import connect
 from tests.conftest import TOY_CONFIG, toy_frame, write_day, write_toy_reference
@@ -118,10 +119,23 @@ def test_trailing_window_pools_the_labelled_days(home, toy):
     con = connect(home.database, read_only=True)
     pooled = con.execute(
         "SELECT g.label, p.prediction, p.score FROM ground_truth__toy g JOIN predictions__toy p "
-        "USING (prediction_id) WHERE g._day BETWEEN ? AND ?",
+        "USING (prediction_id) WHERE g._day BETWEEN ? AND ? ORDER BY g._day",
         [DAYS[0], DAYS[2]],
     ).df()
+    # the asset reads the window once and takes each day from it: the same rows, in the same
+    # order, as reading the day alone (unlabelled DAYS[1] included: none)
+    read = labelled_rows(con, toy, DAYS[0], DAYS[2])
+    for d in DAYS:
+        alone, taken = labelled_rows(con, toy, d, d), day_of(read, d)
+        assert len(taken) == (N if d != DAYS[1] else 0)
+        for a, b in ((alone.yhat, taken.yhat), (alone.y, taken.y), (alone.scores, taken.scores)):
+            np.testing.assert_array_equal(a, b)
+        pd.testing.assert_frame_equal(alone.frame, taken.frame)
     con.close()
+    day = _family(home, DAYS[2], "performance")
+    last = pooled.iloc[N:]  # DAYS[2]'s rows
+    assert day["labelled_rows"][0] == N
+    assert abs(day["roc_auc"][0] - roc_auc_score(last["label"].astype(int), last["score"])) < 1e-9
     window = _family(home, DAYS[2], "performance_window")
     assert window["labelled_rows"][0] == 2 * N and window["coverage"][0] == 2 / 3
     y = pooled["label"].astype(int)

@@ -21,6 +21,7 @@ from monitoring_pipelines.defs.performance.names import (
 )
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.performance.data import (
+    day_of,
     day_rows,
     labelled_rows,
     reference_rows,
@@ -130,18 +131,14 @@ def realized_performance(
     with monitoring.connect() as con:
         state = load_estimator(con, model)
         bands = state.bands if state else None
-        rows = labelled_rows(con, cfg, day, day)
+        first = day - timedelta(days=max(cfg.performance.window_days, 1) - 1)
+        read = labelled_rows(con, cfg, first, day)  # the window's rows, the day's among them
+        rows = read if first == day else day_of(read, day)
         served = served_count(con, cfg, day, day)
         metrics = realize(cfg, rows, served=served, bands=bands)
         families = [(FAMILY_REALIZED, metrics)]
         if cfg.performance.window_days:
-            first = day - timedelta(days=cfg.performance.window_days - 1)
-            window = realize(
-                cfg,
-                labelled_rows(con, cfg, first, day),
-                served=served_count(con, cfg, first, day),
-                bands=bands,
-            )
+            window = realize(cfg, read, served=served_count(con, cfg, first, day), bands=bands)
             families.append((FAMILY_REALIZED_WINDOW, window))
         estimated = stored_metrics(con, model, day, FAMILY_ESTIMATED)
         errors = estimation_error(cfg, estimated, metrics)

@@ -6,6 +6,9 @@ measures, each in its own process under ``/usr/bin/time`` (wall, CPU, peak RSS):
 - floor: DuckDB SQL only (histograms, PSI, JS per feature per day; confusion counts per day);
 - pipeline: every daily asset through Dagster in-process (ephemeral instance), seconds per
   asset group from the run's event log;
+- lean: the same with the model configured to NannyML's scope where the config allows
+  (:data:`LEAN`: no trailing windows, no domain classifier or PCA, the fewest bootstrap
+  resamples), for drift + realized + estimated performance at comparable work;
 - cli: ``monitoring-pipelines run`` for the days (SQLite Dagster instance, as users run it);
 - new_day: the CLI for the last day alone (a new day end to end);
 - watch: new days landing one by one under a running ``monitoring-pipelines watch`` that first
@@ -170,7 +173,17 @@ def timed(name: str, cmd: list[str], out: Path, timeout: float, env: dict | None
     return res
 
 
-WALL_KEY = {"floor": "seconds", "pipeline": "wall_seconds"}  # else process_wall
+# the figure each measurement is reported by (others: process_wall)
+WALL_KEY = {"floor": "seconds", "pipeline": "wall_seconds", "lean": "wall_seconds"}
+
+# The model config of the ``lean`` measurement: what NannyML's drift + CBPE computes, as near as
+# the config goes. Still computed (not switchable): KS, Wasserstein, chi-squared and PSI beside
+# JS, concept drift, 20 bootstrap resamples for each realized figure's interval.
+LEAN = {
+    "drift": {"window_days": 0, "multivariate": False},
+    "performance": {"window_days": 0, "bootstrap_resamples": 20},
+}
+NANNYML_SCOPE = ("feature_drift", "realized_performance", "estimated_performance")
 
 
 def wall_of(res: dict) -> float | None:
@@ -278,6 +291,19 @@ def set_outlier_backend(home: Path, model: str, backend: str | None) -> str:
     return backend or "default"
 
 
+def set_lean(home: Path, model: str) -> str:
+    """Merge :data:`LEAN` into the model config; returns the config's text before."""
+    import yaml
+
+    path = home / "config" / "models" / f"{model}.yaml"
+    before = path.read_text()
+    cfg = yaml.safe_load(before)
+    for section, values in LEAN.items():
+        cfg[section] = {**cfg.get(section, {}), **values}
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return before
+
+
 def cli_env(home: Path) -> dict:
     dh = home / ".dagster"
     dh.mkdir(parents=True, exist_ok=True)
@@ -333,6 +359,22 @@ def run_all(args: argparse.Namespace) -> dict:
 
         res["pipeline"] = repeated(args.repeat, pipeline, info["date"])
         say(f"pipeline: {res['pipeline'].get('wall_seconds', float('nan')):.1f} s")
+    if want("lean") and (not args.quick or only is not None):
+        out = OUT / f"lean-{tag}.json"
+        cmd = [PY, "-m", "bench.tasks", "pipeline", str(home), str(out)]
+        if days:
+            cmd += ["--days", str(days)]
+
+        def lean() -> dict:
+            fresh_store(home)
+            before = set_lean(home, wl.model)
+            try:
+                return timed("lean", cmd, out, args.timeout)
+            finally:
+                (home / "config" / "models" / f"{wl.model}.yaml").write_text(before)
+
+        res["lean"] = repeated(args.repeat, lean, info["date"])
+        say(f"lean: {res['lean'].get('wall_seconds', float('nan')):.1f} s")
     if not args.quick and (want("cli") or want("new_day") or want("watch")):
         env = cli_env(home)
         exe = str(Path(PY).parent / "monitoring-pipelines")
@@ -470,6 +512,22 @@ def table(info: dict) -> str:
         lines.append(f"| &nbsp;&nbsp;group `{g}` (sum of step times) | {_f(s)} | | | | |")
     if dp:
         lines.append(f"| &nbsp;&nbsp;drift + performance | {_f(dp)} | | | | |")
+    scope = nannyml_scope(pipe)
+    if scope:
+        lines.append(f"| &nbsp;&nbsp;{' + '.join(NANNYML_SCOPE)} | {_f(scope)} | | | | |")
+    lean = r.get("lean", {})
+    if lean:
+        row(
+            f"pipeline in-process, {lean.get('days')} days, lean config (NannyML's scope: "
+            "no windows, no domain classifier or PCA, 20 bootstrap resamples)",
+            lean,
+            f"statuses {lean.get('statuses')}",
+        )
+        if nannyml_scope(lean):
+            lines.append(
+                f"| &nbsp;&nbsp;{' + '.join(NANNYML_SCOPE)}, lean | {_f(nannyml_scope(lean))} "
+                "| | | | |"
+            )
     for name in ("cli", "new_day"):
         if name in r:
             row(f"`monitoring-pipelines run` ({name})", r[name],
@@ -512,6 +570,21 @@ def table(info: dict) -> str:
         ratios.append(
             f"- daily steps per day (reference fitting excluded): {steps / days:.1f} s wall"
         )
+    for name, res in (("all assets", pipe), ("lean config", lean)):
+        scope, n = nannyml_scope(res), res.get("days")
+        if not scope or not n or not floor.get("seconds"):
+            continue
+        extra = total_days / n
+        line = (
+            f"- {' + '.join(NANNYML_SCOPE)} ({name}) / floor, wall: "
+            f"{scope * extra / floor['seconds']:.1f}×"
+        )
+        t = r.get("nannyml", {})
+        if t.get("process_wall") and "error" not in t:
+            tdays = t.get("days", total_days)
+            ratio = t["process_wall"] / (scope * tdays / n)
+            line += f"; nannyml / it on as many days: {ratio:.2f}×"
+        ratios.append(line)
     for tool in ("nannyml", "evidently"):
         t = r.get(tool, {})
         if dp and t.get("process_wall") and "error" not in t:
@@ -522,6 +595,12 @@ def table(info: dict) -> str:
                 f"{t['process_wall'] / ours:.2f}×"
             )
     return out + ("\n\n" + "\n".join(ratios) if ratios else "")
+
+
+def nannyml_scope(res: dict) -> float | None:
+    """Seconds of the steps that compute what NannyML does (:data:`NANNYML_SCOPE`)."""
+    assets = res.get("by_asset", {})
+    return sum(assets.get(a, 0.0) for a in NANNYML_SCOPE) or None
 
 
 def _count(res: dict) -> int:
@@ -586,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
         "--watch-days", type=int, default=5, help="days landing under the watcher (default 5)"
     )
     p.add_argument(
-        "--only", help="comma-separated: floor,pipeline,cli,new_day,watch,nannyml,evidently"
+        "--only", help="comma-separated: floor,pipeline,lean,cli,new_day,watch,nannyml,evidently"
     )
     p.add_argument(
         "--outlier-backend", choices=["alibi", "sklearn"], help="default: the project's default"

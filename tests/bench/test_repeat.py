@@ -6,7 +6,9 @@ from bench.run import _runs, median_run, table
 
 
 def _run(name: str, wall: float, cpu: float, peak: float, **extra) -> dict:
-    key = {"floor": "seconds", "pipeline": "wall_seconds"}.get(name, "process_wall")
+    key = {"floor": "seconds", "pipeline": "wall_seconds", "lean": "wall_seconds"}.get(
+        name, "process_wall"
+    )
     return {"name": name, key: wall, "cpu_seconds": cpu, "process_peak_mb": peak,
             "tree_peak_mb": peak + 1, **extra}  # fmt: skip
 
@@ -96,3 +98,40 @@ def test_rows_of_different_counts_are_each_labelled_and_the_header_says_so() -> 
     assert "median of 3 (wall 2.0 s / 4.0 s / 3.0 s" in text
     same = {"results": {"floor": info["results"]["floor"]}}
     assert _runs(same) == "median of 3 runs of each measurement"
+
+
+def test_nannyml_scope_sums_its_three_steps_for_both_configs_against_floor_and_nannyml() -> None:
+    assets = {"feature_drift": 6.0, "realized_performance": 3.0, "estimated_performance": 1.0}
+    info = {
+        "results": {
+            "floor": _run("floor", 2.0, 2, 10),
+            "pipeline": _run("pipeline", 50.0, 60, 900, days=10, by_group={"drift": 6.0},
+                             by_asset={**assets, "outliers": 9.0}),
+            "lean": _run("lean", 40.0, 45, 800, days=10, by_asset={**assets, "feature_drift": 2.0}),
+            "nannyml": {**_run("nannyml", 60.0, 60, 3000), "days": 30},
+        },
+        "workload_days": 30,
+    }  # fmt: skip
+    text = table(info)
+    scope = "feature_drift + realized_performance + estimated_performance"
+    assert f"| &nbsp;&nbsp;{scope} | 10.0 s" in text
+    assert "lean config (NannyML's scope" in text and "| 40.0 s |" in text
+    assert "estimated_performance, lean | 6.0 s" in text
+    # 10 of 30 days: x3 to the month; floor 2 s; NannyML 60 s
+    assert "(all assets) / floor, wall: 15.0×; nannyml / it on as many days: 2.00×" in text
+    assert "(lean config) / floor, wall: 9.0×; nannyml / it on as many days: 3.33×" in text
+
+
+def test_lean_config_is_merged_and_the_original_text_returned(tmp_path) -> None:
+    import yaml
+
+    from bench.run import LEAN, set_lean
+
+    path = tmp_path / "config" / "models" / "w1.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text("name: w1\ndrift:\n  p_value: 0.01\n")
+    before = set_lean(tmp_path, "w1")
+    assert before == "name: w1\ndrift:\n  p_value: 0.01\n"
+    cfg = yaml.safe_load(path.read_text())
+    assert cfg["drift"] == {"p_value": 0.01, **LEAN["drift"]}
+    assert cfg["performance"] == LEAN["performance"]

@@ -1,6 +1,7 @@
 """monitoring_pipelines: ML model monitoring as a Dagster project."""
 
-from monitoring_pipelines.malloc import limit_arenas
+from monitoring_pipelines.malloc import limit_arenas, no_numpy_hugepages
 
 # before any of our threads allocate: see malloc.py
 limit_arenas()
+no_numpy_hugepages()

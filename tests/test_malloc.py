@@ -65,3 +65,45 @@ def test_a_bad_setting_is_named():
         mp.setenv("MONITORING_MALLOC_ARENAS", "two")
         with pytest.raises(ValueError, match="MONITORING_MALLOC_ARENAS='two'"):
             limit_arenas()
+
+
+HUGE = """
+import monitoring_pipelines, numpy as np
+from numpy.core.multiarray import _set_madvise_hugepage
+advising = _set_madvise_hugepage(False)
+_set_madvise_hugepage(advising)
+a = np.ones(16_000_000)  # 128 MB, numpy's madvise threshold is 4 MB
+start, stop = a.ctypes.data, a.ctypes.data + a.nbytes
+huge, inside = 0, False
+for line in open("/proc/self/smaps"):  # the array's memory may span several mappings
+    head = line.split()
+    if "-" in head[0] and len(head) >= 5:
+        lo, hi = (int(x, 16) for x in head[0].split("-"))
+        inside = lo < stop and start < hi
+    elif inside and head[0] == "AnonHugePages:":
+        huge += int(head[1])
+print(advising, huge)
+"""
+
+
+def _huge(**env: str) -> tuple[bool, int]:
+    base = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    done = subprocess.run(
+        [sys.executable, "-c", HUGE], env={**base, **env}, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    advising, huge = done.stdout.split()
+    return advising == "True", int(huge)
+
+
+def test_importing_the_package_stops_numpy_asking_for_huge_pages():
+    advising, huge_kb = _huge()
+    assert advising is False
+    mode = "/sys/kernel/mm/transparent_hugepage/enabled"
+    if os.path.exists(mode) and "[madvise]" in open(mode).read():
+        assert huge_kb == 0  # the kernel gives huge pages only where asked
+
+
+def test_numpy_own_switch_in_the_environment_wins():
+    assert _huge(NUMPY_MADVISE_HUGEPAGE="1")[0] is True  # (huge pages then as the kernel can)
+    assert _huge(NUMPY_MADVISE_HUGEPAGE="0") == (False, _huge()[1])

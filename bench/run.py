@@ -184,6 +184,7 @@ LEAN = {
     "performance": {"window_days": 0, "bootstrap_resamples": 20},
 }
 NANNYML_SCOPE = ("feature_drift", "realized_performance", "estimated_performance")
+SCOPE_NAME = " + ".join(NANNYML_SCOPE)
 
 
 def wall_of(res: dict) -> float | None:
@@ -277,11 +278,16 @@ def restore_state(home: Path, kept: Path) -> None:
             shutil.copy2(src, dst)
 
 
+def model_yaml(home: Path, model: str) -> Path:
+    """The workload model's config file in ``home``."""
+    return home / "config" / "models" / f"{model}.yaml"
+
+
 def set_outlier_backend(home: Path, model: str, backend: str | None) -> str:
     """Write ``outliers.backend`` into the model config (None: the project's default)."""
     import yaml
 
-    path = home / "config" / "models" / f"{model}.yaml"
+    path = model_yaml(home, model)
     cfg = yaml.safe_load(path.read_text())
     if backend:
         cfg["outliers"] = {**cfg.get("outliers", {}), "backend": backend}
@@ -295,7 +301,7 @@ def set_lean(home: Path, model: str) -> str:
     """Merge :data:`LEAN` into the model config; returns the config's text before."""
     import yaml
 
-    path = home / "config" / "models" / f"{model}.yaml"
+    path = model_yaml(home, model)
     before = path.read_text()
     cfg = yaml.safe_load(before)
     for section, values in LEAN.items():
@@ -371,7 +377,7 @@ def run_all(args: argparse.Namespace) -> dict:
             try:
                 return timed("lean", cmd, out, args.timeout)
             finally:
-                (home / "config" / "models" / f"{wl.model}.yaml").write_text(before)
+                model_yaml(home, wl.model).write_text(before)
 
         res["lean"] = repeated(args.repeat, lean, info["date"])
         say(f"lean: {res['lean'].get('wall_seconds', float('nan')):.1f} s")
@@ -514,7 +520,7 @@ def table(info: dict) -> str:
         lines.append(f"| &nbsp;&nbsp;drift + performance | {_f(dp)} | | | | |")
     scope = nannyml_scope(pipe)
     if scope:
-        lines.append(f"| &nbsp;&nbsp;{' + '.join(NANNYML_SCOPE)} | {_f(scope)} | | | | |")
+        lines.append(f"| &nbsp;&nbsp;{SCOPE_NAME} | {_f(scope)} | | | | |")
     lean = r.get("lean", {})
     if lean:
         row(
@@ -523,11 +529,9 @@ def table(info: dict) -> str:
             lean,
             f"statuses {lean.get('statuses')}",
         )
-        if nannyml_scope(lean):
-            lines.append(
-                f"| &nbsp;&nbsp;{' + '.join(NANNYML_SCOPE)}, lean | {_f(nannyml_scope(lean))} "
-                "| | | | |"
-            )
+        lean_scope = nannyml_scope(lean)
+        if lean_scope:
+            lines.append(f"| &nbsp;&nbsp;{SCOPE_NAME}, lean | {_f(lean_scope)} | | | | |")
     for name in ("cli", "new_day"):
         if name in r:
             row(f"`monitoring-pipelines run` ({name})", r[name],
@@ -575,10 +579,7 @@ def table(info: dict) -> str:
         if not scope or not n or not floor.get("seconds"):
             continue
         extra = total_days / n
-        line = (
-            f"- {' + '.join(NANNYML_SCOPE)} ({name}) / floor, wall: "
-            f"{scope * extra / floor['seconds']:.1f}×"
-        )
+        line = f"- {SCOPE_NAME} ({name}) / floor, wall: {scope * extra / floor['seconds']:.1f}×"
         t = r.get("nannyml", {})
         if t.get("process_wall") and "error" not in t:
             tdays = t.get("days", total_days)

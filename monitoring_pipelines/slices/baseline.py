@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 import duckdb
 import numpy as np
@@ -15,13 +16,14 @@ from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.performance.data import reference_rowid_end, reference_rows
 from monitoring_pipelines.performance.estimator import PerformanceEstimator
 from monitoring_pipelines.slices.binning import Binning
-from monitoring_pipelines.slices.groups import group_stats
-from monitoring_pipelines.slices.loss import REALIZED, estimated_loss, realized_loss
+from monitoring_pipelines.slices.groups import group_sums
+from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED, estimated_loss, realized_loss
 from monitoring_pipelines.slices.search import slice_id
 
 CACHE_TABLE = "slice_baselines"
 CHUNK_ROWS = 250_000  # reference rows per chunk
 NONE = "\x00none"  # marks a column that is not part of a group while adding chunks up
+LOSS = "\x00loss:"  # prefixes the loss sums' columns (apart from any slicing column's name)
 
 
 def reference_gaps(
@@ -31,27 +33,46 @@ def reference_gaps(
     binning: Binning,
     source: str,
 ) -> dict[str, float]:
-    """:func:`compute_reference_gaps`, computed once per reference, estimator, binning and
-    slice settings and kept in ``slice_baselines`` (the reference has a million rows; a day a
-    few thousand). Without a reference fingerprint in the store it is computed every time."""
-    key = _cache_key(con, cfg, binning, source)
-    if key is None:
-        return compute_reference_gaps(con, cfg, state, binning, source)
+    """The baseline of one loss ``source``: :func:`baselines` of it alone."""
+    return baselines(con, cfg, state, binning, (source,))[source]
+
+
+def baselines(
+    con: duckdb.DuckDBPyConnection,
+    cfg: ModelConfig,
+    state: PerformanceEstimator | None,
+    binning: Binning,
+    sources: Sequence[str],
+) -> dict[str, dict[str, float]]:
+    """Source -> :func:`compute_reference_gaps`, computed once per reference, estimator,
+    binning and slice settings and kept in ``slice_baselines`` (the reference has a million
+    rows; a day a few thousand). Sources missing from the store are computed together, in
+    one read of the reference. Without a reference fingerprint in the store they are
+    computed every time."""
+    keys = {source: _cache_key(con, cfg, binning, source) for source in sources}
+    if any(key is None for key in keys.values()):
+        return compute_baselines(con, cfg, state, binning, sources)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {CACHE_TABLE} (model VARCHAR, source VARCHAR, "
         "key VARCHAR, gaps VARCHAR, PRIMARY KEY (model, source))"
     )
-    rows = con.execute(
-        f"SELECT key, gaps FROM {CACHE_TABLE} WHERE model = ? AND source = ?", [cfg.name, source]
-    ).fetchall()
-    if rows and rows[0][0] == key:
-        return json.loads(rows[0][1])
-    gaps = compute_reference_gaps(con, cfg, state, binning, source)
-    con.execute(
-        f"INSERT OR REPLACE INTO {CACHE_TABLE} VALUES (?, ?, ?, ?)",
-        [cfg.name, source, key, json.dumps(gaps)],
-    )
-    return gaps
+    stored = {
+        source: (key, gaps)
+        for source, key, gaps in con.execute(
+            f"SELECT source, key, gaps FROM {CACHE_TABLE} WHERE model = ?", [cfg.name]
+        ).fetchall()
+    }
+    out = {s: json.loads(stored[s][1]) for s in sources if stored.get(s, ("",))[0] == keys[s]}
+    missing = [s for s in sources if s not in out]
+    if missing:
+        computed = compute_baselines(con, cfg, state, binning, missing)
+        for source in missing:
+            con.execute(
+                f"INSERT OR REPLACE INTO {CACHE_TABLE} VALUES (?, ?, ?, ?)",
+                [cfg.name, source, keys[source], json.dumps(computed[source])],
+            )
+        out.update(computed)
+    return {s: out[s] for s in sources}
 
 
 def _cache_key(
@@ -91,48 +112,76 @@ def compute_reference_gaps(
     for every one- and two-column group, with the loss of ``source`` ('realized': the
     reference's labels; 'estimated': the estimator's expected loss). Empty when the reference
     lacks what the loss needs."""
+    return compute_baselines(con, cfg, state, binning, (source,))[source]
+
+
+def compute_baselines(
+    con: duckdb.DuckDBPyConnection,
+    cfg: ModelConfig,
+    state: PerformanceEstimator | None,
+    binning: Binning,
+    sources: Sequence[str],
+) -> dict[str, dict[str, float]]:
+    """:func:`compute_reference_gaps` of each of ``sources`` in one pass over the reference.
+
+    The reference is read in chunks of :data:`CHUNK_ROWS` rows (memory stays bounded at any
+    size), each chunk once: its group codes are taken once and each source's losses summed
+    per group (counts and plain sums, added up over the chunks). A group's relative gap is
+    its mean loss over the whole's, less one."""
     est = state.estimator if state else None
+    regression = cfg.task.value == "regression"
     total = reference_rowid_end(con, cfg)
     cols = list(binning.columns)
-    # two passes over row chunks keep memory bounded at any reference size: the losses
-    # first (their mean centres the sums), then the group sums of each chunk, added up
-    chunks = [(a, min(a + CHUNK_ROWS, total)) for a in range(0, total, CHUNK_ROWS)]
-    losses = []
-    for rowids in chunks:
-        ref = reference_rows(con, cfg, columns=[], rowids=rowids)
-        if source == REALIZED:
-            if ref.y is None:
-                return {}
-            losses.append(realized_loss(cfg, ref))
-        else:
-            if est is None or (ref.scores is None and cfg.task.value != "regression"):
-                return {}
-            if cfg.task.value == "regression":  # DLE needs the features
-                ref = reference_rows(con, cfg, rowids=rowids)
-            losses.append(estimated_loss(est, ref))
-    if not losses or sum(len(x) for x in losses) == 0:
-        return {}
-    centre = float(np.mean(np.concatenate(losses)))
-    if centre <= 0:
-        return {}
-    parts = []
-    for rowids, loss in zip(chunks, losses, strict=True):
-        ref = reference_rows(con, cfg, columns=cols, rowids=rowids)
-        labels = binning.codes(ref.frame)
-        groups, _ = group_stats(labels, loss, max_features=cfg.slices.max_features, centre=centre)
-        parts.append(groups)
-    keys = [c for c in parts[0].columns if c not in ("n", "s", "ss")]
+    if regression and ESTIMATED in sources:  # DLE needs the features
+        cols = list(dict.fromkeys([*cfg.features.all, *cols]))
+    wanted = list(dict.fromkeys(sources))
+    parts: list[pd.DataFrame] = []
+    whole = dict.fromkeys(wanted, 0.0)  # each source's loss summed over every row
+    rows = 0
+    for first in range(0, total, CHUNK_ROWS):
+        ref = reference_rows(con, cfg, columns=cols, rowids=(first, min(first + CHUNK_ROWS, total)))
+        losses = {}
+        for source in wanted:
+            if source == REALIZED and ref.y is not None:
+                losses[source] = realized_loss(cfg, ref)
+            elif source != REALIZED and est is not None and (regression or ref.scores is not None):
+                losses[source] = estimated_loss(est, ref)
+        wanted = [x for x in wanted if x in losses]  # a source that lacks its inputs is out
+        if not wanted or len(ref) == 0:
+            continue
+        rows += len(ref)
+        for source in wanted:
+            whole[source] += float(np.sum(losses[source]))
+        sums = {LOSS + source: losses[source] for source in wanted}
+        codes = binning.codes(ref.frame)
+        parts.append(group_sums(codes, sums, max_features=cfg.slices.max_features))
+    if not parts or not rows:
+        return {source: {} for source in sources}
+    keys = [c for c in parts[0].columns if c != "n" and not c.startswith(LOSS)]
     groups = (
         pd.concat(parts, ignore_index=True)
-        .fillna({k: NONE for k in keys})
-        .groupby(keys, sort=False, dropna=False)[["n", "s"]]
+        .fillna({c: NONE for c in keys})
+        .groupby(keys, sort=False, dropna=False)[["n", *(LOSS + x for x in wanted)]]
         .sum()
         .reset_index()
     )
-    values = groups[keys].to_numpy(object)
-    rel = groups["s"].to_numpy(float) / groups["n"].to_numpy(float) / centre
-    out = {}
-    for row, r in zip(values, rel, strict=True):
-        cond = tuple((c, v) for c, v in zip(keys, row, strict=True) if v != NONE)
-        out[slice_id(cond)] = float(r) if np.isfinite(r) else 0.0
-    return out
+    ids = [
+        slice_id(tuple((c, v) for c, v in zip(keys, row, strict=True) if v != NONE))
+        for row in groups[keys].to_numpy(object)
+    ]
+    n = groups["n"].to_numpy(float)
+    return {
+        source: _gaps(ids, n, groups[LOSS + source].to_numpy(float), whole[source] / rows)
+        if source in wanted
+        else {}
+        for source in sources
+    }
+
+
+def _gaps(ids: list[str], n: np.ndarray, total: np.ndarray, centre: float) -> dict[str, float]:
+    """Group id -> relative gap (mean loss over the whole's mean ``centre``, less one) from
+    each group's count ``n`` and loss sum ``total``; empty when the whole has no loss."""
+    if not centre > 0:
+        return {}
+    rel = total / n / centre - 1.0
+    return {i: float(r) if np.isfinite(r) else 0.0 for i, r in zip(ids, rel, strict=True)}

@@ -47,15 +47,30 @@ def group_stats(
         return pd.DataFrame(columns=[*cols, "n", "s", "ss"]), 0.0
     centre = float(np.mean(loss)) if centre is None else float(centre)
     d = np.asarray(loss, float) - centre
-    d2 = d * d
+    return group_sums(codes, {"s": d, "ss": d * d}, max_features=max_features), centre
+
+
+def group_sums(
+    codes: Codes, values: dict[str, np.ndarray], *, max_features: int = 2
+) -> pd.DataFrame:
+    """Count ``n`` and the sum of each of ``values`` (name -> one value per row) per group of
+    the rows' ``codes``: every value of each column and, with ``max_features`` 2, every pair
+    of values of two columns. One row per non-empty group with the codes' columns (their
+    labels, None where the column is not part of the group), ``n`` and a column per value.
+    Each group's key and count are taken once however many values are summed."""
+    cols = list(codes)
+    if not cols:
+        return pd.DataFrame(columns=[*cols, "n", *values])
     code = [codes[c][0] for c in cols]
     names = [codes[c][1] for c in cols]
+    weights = {name: np.asarray(v, float) for name, v in values.items()}
     sets: list[tuple[int, ...]] = [(i,) for i in range(len(cols))]
     if max_features >= 2:
         sets += list(combinations(range(len(cols)), 2))
     # per set: which columns take part and the label index of each non-empty group
     label_index: list[list[np.ndarray]] = [[] for _ in cols]
-    ns, ss1, ss2 = [], [], []
+    ns: list[np.ndarray] = []
+    sums: dict[str, list[np.ndarray]] = {name: [] for name in weights}
     for group in sets:
         if len(group) == 1:
             key, size = code[group[0]], len(names[group[0]])
@@ -75,12 +90,12 @@ def group_stats(
         for c in range(len(cols)):
             label_index[c].append(parts.get(c, -np.ones(len(hit), np.int64)))
         ns.append(n[hit])
-        ss1.append(np.bincount(key, weights=d, minlength=size)[hit])
-        ss2.append(np.bincount(key, weights=d2, minlength=size)[hit])
+        for name, w in weights.items():
+            sums[name].append(np.bincount(key, weights=w, minlength=size)[hit])
     out = {}
     for c, col in enumerate(cols):  # index -1 takes the appended None: not in the group
         out[col] = np.append(names[c], None)[np.concatenate(label_index[c])]
     out["n"] = np.concatenate(ns)
-    out["s"] = np.concatenate(ss1)
-    out["ss"] = np.concatenate(ss2)
-    return pd.DataFrame(out), centre
+    for name, parts_ in sums.items():
+        out[name] = np.concatenate(parts_)
+    return pd.DataFrame(out)

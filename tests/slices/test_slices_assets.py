@@ -119,13 +119,13 @@ def test_reference_baseline_is_cached_per_loaded_reference(home, monkeypatch):
     cfg = ModelConfig.model_validate(CONFIG)
     path = write_toy_reference(home)
     calls = []
-    compute = baseline.compute_reference_gaps
+    compute = baseline.compute_baselines
 
     def counted(*a):
-        calls.append(a[-1])
+        calls.append(tuple(a[-1]))
         return compute(*a)
 
-    monkeypatch.setattr(baseline, "compute_reference_gaps", counted)
+    monkeypatch.setattr(baseline, "compute_baselines", counted)
     con = connect(home.database)
     try:
         load_reference(con, cfg, path)
@@ -134,23 +134,66 @@ def test_reference_baseline_is_cached_per_loaded_reference(home, monkeypatch):
             save_estimator(con, state)
         binning = fit_binning(con, cfg)
         first = baseline.reference_gaps(con, cfg, state, binning, REALIZED)
-        assert first == compute(con, cfg, state, binning, REALIZED) and len(first) > 10
+        assert first == compute(con, cfg, state, binning, [REALIZED])[REALIZED]
+        assert len(first) > 10
         assert baseline.reference_gaps(con, cfg, state, binning, REALIZED) == first
-        assert calls == [REALIZED]  # the second call read the stored baseline
+        assert calls == [(REALIZED,)]  # the second call read the stored baseline
         baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
         baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
-        assert calls == [REALIZED, ESTIMATED]
+        assert calls == [(REALIZED,), (ESTIMATED,)]
         with transaction(con):  # a refitted estimator changes the estimated baseline only
             save_estimator(con, state)
-        baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
-        baseline.reference_gaps(con, cfg, state, binning, REALIZED)
-        assert calls == [REALIZED, ESTIMATED, ESTIMATED]
-        load_reference(con, cfg, path)  # a reloaded reference invalidates both
-        baseline.reference_gaps(con, cfg, state, binning, REALIZED)
-        assert calls[-1] == REALIZED and len(calls) == 4
+        both = baseline.baselines(con, cfg, state, binning, (REALIZED, ESTIMATED))
+        assert calls[-1] == (ESTIMATED,) and len(calls) == 3
+        assert both[REALIZED] == first
+        load_reference(con, cfg, path)  # a reloaded reference invalidates both: one pass
+        assert baseline.baselines(con, cfg, state, binning, (REALIZED, ESTIMATED)) == both
+        assert calls[-1] == (REALIZED, ESTIMATED) and len(calls) == 4
         other = cfg.model_copy(update={"slices": cfg.slices.model_copy(update={"max_features": 1})})
         baseline.reference_gaps(con, other, state, binning, REALIZED)
         assert len(calls) == 5  # so does a changed config
+    finally:
+        con.close()
+
+
+def test_both_baselines_in_one_pass_equal_each_alone(home, monkeypatch):
+    """Both sources from one read of the reference (each chunk read once) are the figures
+    of each source computed alone, and a source the reference cannot give comes back empty
+    beside the other."""
+    from monitoring_pipelines.performance import data
+    from monitoring_pipelines.slices import baseline
+    from monitoring_pipelines.slices.binning import fit_binning
+    from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED
+
+    cfg = ModelConfig.model_validate(CONFIG)
+    con = connect(home.database)
+    try:
+        load_reference(con, cfg, write_toy_reference(home))
+        state = fit_estimator(cfg, reference_rows(con, cfg))
+        binning = fit_binning(con, cfg)
+        alone = {
+            s: baseline.compute_reference_gaps(con, cfg, state, binning, s)
+            for s in (REALIZED, ESTIMATED)
+        }
+        reads = []
+        read = baseline.reference_rows
+
+        def counted(*a, **kw):
+            reads.append(kw.get("rowids"))
+            return read(*a, **kw)
+
+        monkeypatch.setattr(baseline, "reference_rows", counted)
+        monkeypatch.setattr(baseline, "CHUNK_ROWS", 701)
+        both = baseline.compute_baselines(con, cfg, state, binning, (REALIZED, ESTIMATED))
+        total = data.reference_rowid_end(con, cfg)
+        assert len(reads) == len(set(reads)) == -(-total // 701)  # each chunk read once
+        for source in (REALIZED, ESTIMATED):
+            assert both[source].keys() == alone[source].keys() and len(alone[source]) > 10
+            for key, gap in alone[source].items():
+                assert both[source][key] == pytest.approx(gap, abs=1e-12), key
+        no_estimator = baseline.compute_baselines(con, cfg, None, binning, (REALIZED, ESTIMATED))
+        assert no_estimator[ESTIMATED] == {}
+        assert no_estimator[REALIZED].keys() == both[REALIZED].keys()
     finally:
         con.close()
 
@@ -212,7 +255,7 @@ def test_slice_baselines_asset_fills_the_cache_the_daily_assets_read(home, monke
     def fail(*a):
         raise AssertionError("the baseline was recomputed in a daily asset")
 
-    monkeypatch.setattr(baseline, "compute_reference_gaps", fail)
+    monkeypatch.setattr(baseline, "compute_baselines", fail)
     result = dg.materialize(
         [segment_performance_asset, worst_slices],
         partition_key=model_day_key("toy", DAY),

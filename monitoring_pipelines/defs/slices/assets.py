@@ -9,7 +9,7 @@ from monitoring_pipelines.defs.common import headline, model_day_asset, write_fa
 from monitoring_pipelines.defs.partitions import BY_MODEL, MODELS, split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.performance.estimator import load_estimator
-from monitoring_pipelines.slices.baseline import reference_gaps
+from monitoring_pipelines.slices.baseline import baselines, reference_gaps
 from monitoring_pipelines.slices.binning import fit_binning
 from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED, read_rows, row_loss
 from monitoring_pipelines.slices.search import SliceSearch, search_metrics
@@ -104,8 +104,7 @@ def slice_baselines(
     with monitoring.connect() as con:
         state = load_estimator(con, cfg.name)
         binning = fit_binning(con, cfg)
-        for source in (REALIZED, ESTIMATED):
-            gaps = reference_gaps(con, cfg, state, binning, source)
+        for source, gaps in baselines(con, cfg, state, binning, (REALIZED, ESTIMATED)).items():
             metadata[f"{source}_groups"] = len(gaps)
             if gaps:
                 worst = max(gaps, key=gaps.get)

@@ -83,9 +83,15 @@ def collected(name: str, out: Path) -> dict:
 
 
 class TreeRss(threading.Thread):
-    """Samples (every 0.2 s) the summed resident memory of a process and all its
-    descendants: /usr/bin/time's peak is that of the largest single process, which
-    understates a run whose parent waits, holding its memory, while a child works."""
+    """Samples (every 0.2 s) the summed memory of a process and all its descendants:
+    /usr/bin/time's peak is that of the largest single process, which understates a run
+    whose parent waits, holding its memory, while a child works.
+
+    Each process counts its proportional set size (PSS, /proc/<pid>/smaps_rollup): pages
+    shared between processes are split among them. Summed RSS counted them once per
+    process, so a sample taken between a fork and its exec (Dagster's compute-log capture
+    forks ``tail -F`` from the run's 1.7 GB process) counted the parent's memory twice.
+    Where smaps_rollup cannot be read, RSS stands in."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -114,7 +120,19 @@ class TreeRss(threading.Thread):
             kids = [c for c, pp in parent.items() if pp == p and c not in tree]
             tree.update(kids)
             frontier += kids
-        return sum(proc_status_mb(p, "VmRSS") or 0.0 for p in tree)
+        return sum(proc_pss_mb(p) or 0.0 for p in tree)
+
+
+def proc_pss_mb(pid: int) -> float | None:
+    """The proportional set size of a process in MB (its RSS where the kernel gives no
+    smaps_rollup); None when the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return proc_status_mb(pid, "VmRSS")
 
 
 def proc_status_mb(pid: int, field: str) -> float | None:
@@ -475,7 +493,7 @@ def table(info: dict) -> str:
     groups = pipe.get("by_group", {})
     dp = sum(groups.get(g, 0.0) for g in DRIFT_PERF_GROUPS) or None
     lines = [
-        "| measured | wall | CPU (user+sys) | peak RSS | peak RSS, process tree | notes |",
+        "| measured | wall | CPU (user+sys) | peak RSS | peak PSS, process tree | notes |",
         "|---|---|---|---|---|---|",
     ]
 

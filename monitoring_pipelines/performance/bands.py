@@ -35,10 +35,11 @@ class Band:
         return self.mean - spread, self.mean + spread
 
 
-def chunk_weights(n: int, chunks: int) -> np.ndarray:
-    """(chunks, n) 0/1 matrix putting consecutive rows into ``chunks`` equal windows."""
+def chunk_bounds(n: int, chunks: int) -> np.ndarray:
+    """Where each of ``chunks`` equal windows of ``n`` consecutive rows starts, and where the
+    last ends (``chunks + 1`` positions): row i is in window ``i * chunks // n``."""
     idx = np.minimum(np.arange(n) * chunks // max(n, 1), chunks - 1)
-    return (idx[None, :] == np.arange(chunks)[:, None]).astype(float)
+    return np.searchsorted(idx, np.arange(chunks + 1), side="left")
 
 
 def fit_bands(

@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 
 from monitoring_pipelines.config import ModelConfig, Task
-from monitoring_pipelines.performance.bands import Band, chunk_weights, fit_bands, sampling_std
+from monitoring_pipelines.performance.bands import Band, chunk_bounds, fit_bands, sampling_std
 from monitoring_pipelines.performance.cbpe import BinaryCBPE, MulticlassCBPE
 from monitoring_pipelines.performance.data import Rows
 from monitoring_pipelines.performance.dle import DLE
@@ -35,6 +35,19 @@ class PerformanceEstimator:
     notes: list[str] = field(default_factory=list)
 
 
+def chunk_metrics(cfg: ModelConfig, ref: Rows, chunks: int, bins: int) -> dict[str, np.ndarray]:
+    """Metric -> its figure on each of ``chunks`` equal windows of consecutive reference rows
+    (:func:`chunk_bounds`), each window's rows taken alone (unit weights): the figures of
+    weighting every row by its window's 0/1 indicator, at a tenth of the work and memory
+    (one window's rows at a time instead of a chunks x rows weight matrix)."""
+    bounds = chunk_bounds(len(ref), chunks)
+    figures = [
+        task_metrics(cfg, ref.take(slice(a, b), frame=False), np.ones((1, b - a)), bins)
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    return {name: np.concatenate([f[name] for f in figures]) for name in figures[0]}
+
+
 def fit_estimator(cfg: ModelConfig, ref: Rows) -> PerformanceEstimator:
     """Fit bands and the task's estimator on the reference rows. Without reference labels
     nothing can be fitted: the state has no bands, no estimator and says why."""
@@ -43,8 +56,7 @@ def fit_estimator(cfg: ModelConfig, ref: Rows) -> PerformanceEstimator:
     if ref.y is None or n < s.reference_chunks * 2:
         note = f"reference has no labels in column {cfg.columns.label!r} (or too few rows)"
         return PerformanceEstimator(cfg.name, cfg.task.value, n, {}, {}, None, [note])
-    chunks = chunk_weights(n, s.reference_chunks)
-    per_chunk = task_metrics(cfg, ref, chunks, s.calibration_bins)
+    per_chunk = chunk_metrics(cfg, ref, s.reference_chunks, s.calibration_bins)
     whole = task_metrics(cfg, ref, np.ones((1, n)), s.calibration_bins)
     # the sampling error of a window's figure, from a bootstrap of (at most
     # bootstrap_max_rows) reference rows: the floor of each band's deviation

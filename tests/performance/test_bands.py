@@ -73,3 +73,32 @@ def test_clean_days_rarely_warn_and_a_real_drop_alerts():
         acc = float(figures["accuracy"][0])
         drops += judge("accuracy", acc, len(day), state.bands["accuracy"], settings) == "alert"
     assert drops >= 19
+
+
+@pytest.mark.parametrize("n", [1_003, 20_000])
+def test_window_figures_equal_weighting_every_row_by_its_window(n):
+    """Each reference window's figures, its rows taken alone, equal the figures of weighting
+    all rows 0/1 by window (the matrix the bands used to be fitted with), on a binary
+    model with many tied scores and uneven windows; and against scikit-learn per window."""
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    from monitoring_pipelines.performance.bands import chunk_bounds
+    from monitoring_pipelines.performance.estimator import chunk_metrics
+
+    r = rows(n, np.random.default_rng(n))
+    r = Rows(r.yhat, r.y, np.round(r.scores, 2), r.frame)  # ties within and across windows
+    chunks = CFG.performance.reference_chunks
+    window = np.minimum(np.arange(n) * chunks // n, chunks - 1)
+    weights = (window[None, :] == np.arange(chunks)[:, None]).astype(float)
+    matrix = task_metrics(CFG, r, weights, CFG.performance.calibration_bins)
+    alone = chunk_metrics(CFG, r, chunks, CFG.performance.calibration_bins)
+    assert matrix.keys() == alone.keys() and "roc_auc" in alone
+    for name, figures in matrix.items():
+        assert alone[name].shape == (chunks,)
+        np.testing.assert_allclose(alone[name], figures, rtol=1e-12, atol=1e-12, err_msg=name)
+    bounds = chunk_bounds(n, chunks)
+    assert bounds[0] == 0 and bounds[-1] == n and np.all(np.diff(bounds) >= n // chunks)
+    for c, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+        assert np.all(window[a:b] == c)
+        assert alone["accuracy"][c] == pytest.approx(accuracy_score(r.y[a:b], r.yhat[a:b]))
+        assert alone["roc_auc"][c] == pytest.approx(roc_auc_score(r.y[a:b], r.scores[a:b]))

@@ -89,19 +89,27 @@ def evaluate(
 
 
 def _gap(cfg: ModelConfig, y, out: Outputs, g: np.ndarray) -> float | None:
+    """fairlearn's gap between the groups of ``g`` with at least :data:`MIN_GROUP_ROWS`
+    rows; None with fewer than two such groups.
+
+    Classifiers' figures (TPR, FPR, accuracy) are ratios of counts of (group, true class,
+    predicted class) cells, so fairlearn is given each cell once with its row count as
+    ``sample_weight``: the same figures as on the rows (integer weights sum exactly), at a
+    cost that does not grow with the held-out rows (fairlearn stacks every row's values
+    in Python: about 1.8 s for 200,000 rows)."""
     values, counts = np.unique(g, return_counts=True)
     keep = np.isin(g, values[counts >= MIN_GROUP_ROWS])
     if len(np.unique(g[keep])) < 2:
         return None
     y, pred, g = np.asarray(y)[keep], np.asarray(out.prediction)[keep], g[keep]
     if cfg.task is Task.binary:
-        return float(
-            equalized_odds_difference(y.astype(int), pred.astype(int), sensitive_features=g)
-        )
+        t, p, group, w = _cells(y.astype(int), pred.astype(int), g)
+        return float(equalized_odds_difference(t, p, sensitive_features=group, sample_weight=w))
     if cfg.task is Task.multiclass:
+        t, p, group, w = _cells(y.astype(str), pred.astype(str), g)
         frame = MetricFrame(
-            metrics=accuracy_score, y_true=y.astype(str), y_pred=pred.astype(str),
-            sensitive_features=g,
+            metrics=accuracy_score, y_true=t, y_pred=p, sensitive_features=group,
+            sample_params={"sample_weight": w},
         )  # fmt: skip
     else:
         frame = MetricFrame(
@@ -109,6 +117,17 @@ def _gap(cfg: ModelConfig, y, out: Outputs, g: np.ndarray) -> float | None:
             sensitive_features=g,
         )  # fmt: skip
     return float(frame.difference())
+
+
+def _cells(y: np.ndarray, pred: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The distinct (true, predicted, group) triples of the rows and how many rows each."""
+    cells = pd.DataFrame({"t": y, "p": pred, "g": g}).value_counts(sort=False).reset_index()
+    return (
+        cells["t"].to_numpy(),
+        cells["p"].to_numpy(),
+        cells["g"].to_numpy(object),
+        cells["count"].to_numpy(float),
+    )
 
 
 @dataclass

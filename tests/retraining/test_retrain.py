@@ -5,8 +5,10 @@ promoted; the registry shows both and why; the promoted version gets its own ref
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import joblib
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score
@@ -115,3 +117,36 @@ def test_decision_rules(intent):
     reg = cfg.model_copy(update={"task": "regression"})
     err = decide(reg, Evaluation({"mae": 10.0}, None), Evaluation({"mae": 9.0}, None))
     assert err.promote and err.improvement == pytest.approx(0.1)  # relative for errors
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
+def test_fairness_gap_from_counted_cells_equals_fairlearn_on_the_rows(task):
+    """The retraining's fairness gap, given to fairlearn as weighted (group, true,
+    predicted) cells, is fairlearn's figure on the raw rows; groups under MIN_GROUP_ROWS
+    are left out as before."""
+    from fairlearn.metrics import MetricFrame, equalized_odds_difference
+    from sklearn.metrics import accuracy_score
+
+    from monitoring_pipelines.config import Task
+    from monitoring_pipelines.retraining.evaluate import MIN_GROUP_ROWS, Outputs, _gap
+
+    rng = np.random.default_rng(7)
+    n = 5_000
+    g = rng.choice(np.array(["a", "b", "c", "tiny"], dtype=object), n, p=[0.5, 0.3, 0.195, 0.005])
+    assert (g == "tiny").sum() < MIN_GROUP_ROWS
+    if task == "binary":
+        y = rng.integers(0, 2, n)
+        pred = np.where(rng.uniform(size=n) < np.where(g == "b", 0.3, 0.1), 1 - y, y)
+    else:
+        y = rng.choice(np.array(["x", "y", "z"], dtype=object), n)
+        pred = np.where(rng.uniform(size=n) < np.where(g == "c", 0.4, 0.2), "x", y)
+    cfg = SimpleNamespace(task=Task(task))  # _gap reads only the task
+    gap = _gap(cfg, y, Outputs(pred), g.astype(str))
+    big = g != "tiny"
+    if task == "binary":
+        want = equalized_odds_difference(y[big], pred[big], sensitive_features=g[big])
+    else:
+        want = MetricFrame(
+            metrics=accuracy_score, y_true=y[big], y_pred=pred[big], sensitive_features=g[big]
+        ).difference()
+    assert gap == pytest.approx(float(want), abs=1e-12) and gap > 0.05

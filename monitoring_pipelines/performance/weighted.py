@@ -201,10 +201,18 @@ def calibration_error(w: np.ndarray, y: np.ndarray, s: np.ndarray, bins: int) ->
     weighted by the bin's share of rows (scikit-learn's ``calibration_curve`` bins)."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     idx = np.searchsorted(edges[1:-1], s)  # as calibration_curve bins
-    onehot = np.eye(bins, dtype=w.dtype)[idx]
-    sc, yc = s.astype(w.dtype)[:, None], y.astype(w.dtype)[:, None]
-    # one product for the three (B, bins) sums: rows, scores and positives per bin
-    count, score, pos = np.split(w @ np.hstack([onehot, onehot * sc, onehot * yc]), 3, axis=1)
+    if len(w) == 1:  # one weighting (a point figure): three weighted counts per bin
+        w0 = w[0].astype(np.float64, copy=False)
+        count, score, pos = (
+            np.bincount(idx, weights=v, minlength=bins)[None, :].astype(w.dtype, copy=False)
+            for v in (w0, w0 * s, w0 * y)
+        )
+    else:
+        onehot = np.eye(bins, dtype=w.dtype)[idx]
+        sc, yc = s.astype(w.dtype)[:, None], y.astype(w.dtype)[:, None]
+        # one product for the three (B, bins) sums: rows, scores and positives per bin
+        stacked = np.hstack([onehot, onehot * sc, onehot * yc])
+        count, score, pos = np.split(w @ stacked, 3, axis=1)
     gap = np.abs(ratio(score, count) - ratio(pos, count))
     return ratio(np.nansum(gap * count, axis=1), count.sum(axis=1))
 

@@ -167,3 +167,21 @@ def test_large_rows_interval_from_rescaled_subset_matches_full_bootstrap():
         width = (sub[metric][2] - sub[metric][1]) / (full[metric][2] - full[metric][1])
         assert 0.75 < width < 1.33, (metric, width)
         assert sub[metric][1] < sub[metric][0] < sub[metric][2]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_calibration_error_of_one_weighting_equals_the_many_weightings_path(dtype):
+    """A single weighting (point figures) is summed per bin with bincount, many (the
+    bootstrap) with one matrix product: the same figure to rounding, weighted or not."""
+    from monitoring_pipelines.performance.weighted import calibration_error
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    s = np.round(rng.uniform(size=n), 3)  # bin edges hit exactly too
+    y = (rng.uniform(size=n) < s).astype(float)
+    for w in (np.ones((1, n), dtype), rng.poisson(1.0, (1, n)).astype(dtype)):
+        one = calibration_error(w, y, s, 10)
+        many = calibration_error(np.vstack([w, w]), y, s, 10)
+        assert one.shape == (1,) and one.dtype == many.dtype
+        assert one[0] == pytest.approx(many[0], rel=1e-5 if dtype == np.float32 else 1e-12)
+        assert many[0] == pytest.approx(many[1])

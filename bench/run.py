@@ -328,6 +328,18 @@ def set_lean(home: Path, model: str) -> str:
     return before
 
 
+def peer_env() -> dict:
+    """The peers' environment: no usage data sent, and numpy's transparent-huge-page advice
+    as the project runs it (off, see monitoring_pipelines/malloc.py, unless
+    ``NUMPY_MADVISE_HUGEPAGE`` is set for the runner), so both sides pay the same kernel
+    memory costs (NannyML took 43.9 and 82.3 s an hour apart with numpy's default)."""
+    return {
+        "NML_DISABLE_USAGE_LOGGING": "1",
+        "DO_NOT_TRACK": "1",
+        "NUMPY_MADVISE_HUGEPAGE": os.environ.get("NUMPY_MADVISE_HUGEPAGE", "0"),
+    }
+
+
 def cli_env(home: Path) -> dict:
     dh = home / ".dagster"
     dh.mkdir(parents=True, exist_ok=True)
@@ -463,13 +475,14 @@ def run_all(args: argparse.Namespace) -> dict:
             cmd = [str(py), str(BENCH / "peers" / f"{tool}_run.py"), str(home), str(out)]
             if tool == "evidently" and args.evidently_days:
                 cmd.append(str(args.evidently_days))
-            env = {"NML_DISABLE_USAGE_LOGGING": "1", "DO_NOT_TRACK": "1"}
+            env = peer_env()
             n = args.evidently_repeat if tool == "evidently" else args.repeat
             res[tool] = repeated(
                 n,
                 lambda: timed(tool, cmd, out, args.peer_timeout, env),  # noqa: B023
                 info["date"],
             )
+            res[tool]["numpy_madvise_hugepage"] = env["NUMPY_MADVISE_HUGEPAGE"]
             say(f"{tool}: {res[tool].get('process_wall', float('nan')):.1f} s")
     if prev.exists():  # another invocation may have written meanwhile: keep its figures
         res = {**json.loads(prev.read_text())["results"], **{k: v for k, v in res.items()}}
@@ -575,6 +588,8 @@ def table(info: dict) -> str:
         if tool in r:
             t = r[tool]
             note = t.get("tool", "")
+            if t.get("numpy_madvise_hugepage") == "0":
+                note += "; numpy's huge-page advice off, as ours"
             if "error" in t:
                 note += " " + t["error"][-200:].replace("\n", " ").replace("|", "/")
             row(tool, t, note)

@@ -135,3 +135,14 @@ def test_lean_config_is_merged_and_the_original_text_returned(tmp_path) -> None:
     cfg = yaml.safe_load(path.read_text())
     assert cfg["drift"] == {"p_value": 0.01, **LEAN["drift"]}
     assert cfg["performance"] == LEAN["performance"]
+
+
+def test_peers_run_with_the_projects_huge_page_setting(monkeypatch):
+    from bench.run import peer_env
+
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    env = peer_env()
+    assert env["NUMPY_MADVISE_HUGEPAGE"] == "0"  # off, as monitoring_pipelines sets it
+    assert env["NML_DISABLE_USAGE_LOGGING"] == "1" and env["DO_NOT_TRACK"] == "1"
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")  # the runner's own choice carries over
+    assert peer_env()["NUMPY_MADVISE_HUGEPAGE"] == "1"

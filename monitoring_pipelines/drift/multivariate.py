@@ -22,7 +22,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -69,29 +68,94 @@ def _errors(x: np.ndarray, pca: dict[str, Any]) -> np.ndarray:
     return ((x - z) ** 2).sum(axis=1)
 
 
-def fit_multivariate(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> dict[str, Any]:
-    """The detectors' state: standardization, categories, PCA components and error band."""
-    ref = _frame(con, cfg, reference_relation(cfg), None)
+def _reference_stats(con, cfg: ModelConfig, relation: str) -> tuple[list[float], list[float]]:
+    """Mean and sample std of each numeric feature over the reference, NULL and NaN (and
+    values that do not cast) left out: pandas' ``mean()`` / ``std()`` of the same column."""
     num = cfg.features.numeric
+    if not num:
+        return [], []
+    vals = [f"nullif(TRY_CAST({qi(c)} AS DOUBLE), 'NaN'::DOUBLE)" for c in num]
+    exprs = [f"avg({v}), stddev_samp({v})" for v in vals]
+    row = con.execute(f"SELECT {', '.join(exprs)} FROM {relation}").fetchone()
+    nan = float("nan")
+    mean = [nan if row[2 * i] is None else float(row[2 * i]) for i in range(len(num))]
+    std = [nan if row[2 * i + 1] is None else float(row[2 * i + 1]) for i in range(len(num))]
+    return mean, std
+
+
+def _top_categories(con, cfg: ModelConfig, relation: str) -> dict[str, list[str]]:
+    """Each categorical feature's ``MAX_CATEGORIES`` most frequent values (as text), most
+    frequent first, ties by value; counted in DuckDB, not in a frame of the reference."""
+    out: dict[str, list[str]] = {}
+    for c in cfg.features.categorical:
+        rows = con.execute(
+            f"SELECT v FROM (SELECT CAST({qi(c)} AS VARCHAR) AS v FROM {relation}) "
+            f"WHERE v IS NOT NULL GROUP BY v ORDER BY count(*) DESC, v LIMIT {MAX_CATEGORIES}"
+        ).fetchall()
+        out[c] = [r[0] for r in rows]
+    return out
+
+
+def _standardized_reference(con, relation: str, state: dict[str, Any]) -> np.ndarray:
+    """The reference's numeric features standardized as :func:`_numeric` does (missing
+    values at the mean), computed in DuckDB and fetched as columns: no frame of the
+    reference, no pandas copies."""
+    cols, params = [], []
+    for i, (c, m, s) in enumerate(zip(state["numeric"], state["mean"], state["std"], strict=True)):
+        x = f"nullif(TRY_CAST({qi(c)} AS DOUBLE), 'NaN'::DOUBLE)"
+        cols.append(f"(coalesce({x}, ?::DOUBLE) - ?::DOUBLE) / ?::DOUBLE AS c{i}")
+        params += [m, m, s if s > 0 else 1.0]
+    got = con.execute(f"SELECT {', '.join(cols)} FROM {relation}", params).fetchnumpy()
+    x = np.empty((len(got["c0"]), len(cols)), dtype=np.float64)
+    for i in range(len(cols)):
+        x[:, i] = got.pop(f"c{i}")
+    return x
+
+
+def principal_components(x: np.ndarray, variance: float) -> np.ndarray:
+    """The principal axes (rows) keeping ``variance`` of the variance of ``x``'s rows:
+    scikit-learn's ``PCA(n_components=variance, svd_solver="full")`` components (up to
+    sign), from the p x p covariance's eigenvectors instead of an SVD of the n x p data.
+    The number kept is scikit-learn's: the fewest whose explained-variance ratio sums to
+    more than ``variance``."""
+    xc = x - x.mean(axis=0)
+    cov = xc.T @ xc / max(len(x) - 1, 1)
+    vals, vecs = np.linalg.eigh(cov)  # ascending
+    vals, vecs = np.clip(vals[::-1], 0.0, None), vecs[:, ::-1]
+    total = vals.sum()
+    if total <= 0:
+        return vecs.T[:1]
+    ratio = np.cumsum(vals / total)
+    k = int(np.searchsorted(ratio, variance, side="right")) + 1
+    return vecs.T[: min(k, len(vals))]
+
+
+def fit_multivariate(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> dict[str, Any]:
+    """The detectors' state: standardization, categories, PCA components and error band.
+
+    Statistics and categories are aggregated in DuckDB; the PCA is fitted on the
+    standardized numeric columns fetched as arrays (the p x p covariance, not an SVD of
+    the reference): no pandas frame of the whole reference."""
+    relation = reference_relation(cfg)
+    num = cfg.features.numeric
+    mean, std = _reference_stats(con, cfg, relation)
     state: dict[str, Any] = {
         "numeric": num,
-        "mean": [float(ref[c].mean()) for c in num],
-        "std": [float(ref[c].std()) for c in num],
-        "categories": {
-            c: ref[c].value_counts().index[:MAX_CATEGORIES].tolist()
-            for c in cfg.features.categorical
-        },
+        "mean": mean,
+        "std": std,
+        "categories": _top_categories(con, cfg, relation),
         "pca": None,
     }
     if len(num) >= 2:
-        x = _numeric(ref, state)
-        pca = PCA(n_components=cfg.drift.pca_variance, svd_solver="full").fit(x)
-        if pca.n_components_ >= len(num):  # no residual subspace: nothing to measure
+        x = _standardized_reference(con, relation, state)
+        comp = principal_components(x, cfg.drift.pca_variance)
+        if len(comp) >= len(num):  # no residual subspace: nothing to measure
             return state
-        state["pca"] = {"components": pca.components_.tolist()}
+        state["pca"] = {"components": comp.tolist()}
         w = cfg.drift.pca_window_rows
         err = _errors(x, state["pca"])
-        windows = [err[i : i + w].mean() for i in range(0, len(err) - w + 1, w)]
+        m = len(err) // w
+        windows = err[: m * w].reshape(m, w).mean(axis=1)
         state["pca"] |= {
             "window_mean": float(np.mean(windows)),
             "window_std": float(np.std(windows, ddof=1))

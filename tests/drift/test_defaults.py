@@ -147,3 +147,61 @@ def test_the_domain_classifier_on_its_thread_gives_the_in_line_figure(monkeypatc
     monkeypatch.setattr(multivariate, "domain_auroc", broken)
     with pytest.raises(RuntimeError, match="classifier failed"):
         calculate_drift(con, cfg, profile, DAY)
+
+
+def test_the_multivariate_state_is_pandas_and_scikit_learns():
+    """fit_multivariate aggregates in DuckDB and fits the PCA on the covariance: the same
+    standardization as pandas, the same top categories as ``value_counts`` and the same
+    principal subspace, error band and number of components as scikit-learn's full-SVD
+    PCA, on a reference with NULLs, NaNs, text that does not cast and correlated columns."""
+    from sklearn.decomposition import PCA
+
+    from monitoring_pipelines.config import ModelConfig
+
+    rng = np.random.default_rng(11)
+    n = 60_000
+    z = rng.normal(size=(n, 3))
+    ref = pd.DataFrame(
+        {
+            "a": z[:, 0],
+            "b": 0.8 * z[:, 0] + 0.2 * z[:, 1],
+            "c": z[:, 1],
+            "d": 3 * z[:, 2] + 1,
+            "e": z[:, 0] - z[:, 2],
+        }
+    )
+    ref.loc[::97, "a"] = np.nan
+    ref["s"] = ref["c"].round(3).astype(str)
+    ref.loc[::53, "s"] = "not a number"
+    ref.loc[::41, "s"] = None
+    ref["k"] = rng.choice(list("pqrstuvw"), n, p=[0.3, 0.2, 0.15, 0.12, 0.1, 0.07, 0.04, 0.02])
+    con = duckdb.connect()
+    con.register("_ref", ref)
+    con.execute('CREATE TABLE "reference__mv" AS SELECT * FROM _ref')
+    numeric = ["a", "b", "c", "d", "e", "s"]
+    cfg = ModelConfig(
+        name="mv",
+        task="regression",
+        logs={"path": "logs/{day}.parquet"},
+        reference={"path": "ref.parquet"},
+        columns={"score": None},
+        features={"numeric": numeric, "categorical": ["k"]},
+        drift={"pca_variance": 0.8, "pca_window_rows": 250},
+    )
+    state = multivariate.fit_multivariate(con, cfg)
+
+    frame = con.execute('SELECT * FROM "reference__mv"').df()
+    x = np.column_stack([pd.to_numeric(frame[c], errors="coerce") for c in numeric])
+    mean, std = np.nanmean(x, axis=0), np.nanstd(x, axis=0, ddof=1)
+    assert state["mean"] == pytest.approx(mean, abs=1e-12)
+    assert state["std"] == pytest.approx(std, abs=1e-12)
+    assert state["categories"]["k"] == frame["k"].value_counts().index.tolist()
+    xs = (np.where(np.isnan(x), mean, x) - mean) / std
+    pca = PCA(n_components=0.8, svd_solver="full").fit(xs)
+    comp = np.array(state["pca"]["components"])
+    assert len(comp) == pca.n_components_ < len(numeric)
+    assert comp.T @ comp == pytest.approx(pca.components_.T @ pca.components_, abs=1e-9)
+    err = ((xs - xs @ pca.components_.T @ pca.components_) ** 2).sum(axis=1)
+    windows = [err[i : i + 250].mean() for i in range(0, n - 250 + 1, 250)]
+    assert state["pca"]["window_mean"] == pytest.approx(np.mean(windows), rel=1e-9)
+    assert state["pca"]["window_std"] == pytest.approx(np.std(windows, ddof=1), rel=1e-9)

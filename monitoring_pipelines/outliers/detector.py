@@ -67,12 +67,34 @@ class OutlierDetector:
 
 
 def reference_features(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> pd.DataFrame:
-    """The reference's feature columns (rows where the model gave an output)."""
+    """The reference's feature columns (rows where the model gave an output), or, when there
+    are more than ``outliers.max_reference_rows`` of them, the rows :func:`fit_detector`
+    would sample from them: the same rows in the same order as ``frame.sample(n,
+    random_state=seed)`` of the whole frame, fetched from DuckDB by position instead of
+    loading every reference row into pandas to keep a few."""
     cols = ", ".join(qi(f) for f in cfg.features.all)
-    return con.execute(
+    rows = (
         f"SELECT {cols} FROM {reference_table(cfg.name)} "
         f"WHERE {qi(cfg.columns.prediction)} IS NOT NULL"
-    ).df()
+    )
+    s = cfg.outliers
+    (n,) = con.execute(f"SELECT count(*) FROM ({rows})").fetchone()
+    if n <= s.max_reference_rows:
+        return con.execute(rows).df()
+    picks = pd.RangeIndex(n).to_series().sample(s.max_reference_rows, random_state=s.seed)
+    order = pd.DataFrame({"_pos": picks.to_numpy(), "_ord": np.arange(len(picks))})
+    numbered = (
+        f"SELECT {cols}, row_number() OVER (ORDER BY rowid) - 1 AS _pos "
+        f"FROM {reference_table(cfg.name)} WHERE {qi(cfg.columns.prediction)} IS NOT NULL"
+    )
+    cur = con.cursor()  # the picks registered on a cursor of its own: gone with it
+    try:
+        cur.register("_outlier_picks", order)
+        return cur.execute(
+            f"SELECT {cols} FROM ({numbered}) JOIN _outlier_picks USING (_pos) ORDER BY _ord"
+        ).df()
+    finally:
+        cur.close()
 
 
 def fit_detector(cfg: ModelConfig, reference: pd.DataFrame) -> OutlierDetector:

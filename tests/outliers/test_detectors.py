@@ -211,3 +211,27 @@ def test_detectors_scored_side_by_side_give_their_own_scores(fitted, backend):
     again = state.scores(X)
     for name in together:
         np.testing.assert_array_equal(again[name], together[name])
+
+
+def test_the_reference_sample_is_fetched_by_position_as_pandas_samples(con):
+    """reference_features gives fit_detector's sample of the reference (rows with an
+    output) without loading the reference into pandas: the same rows, in the same order, as
+    ``frame.sample(max_reference_rows, random_state=seed)`` of the whole frame, so the
+    fitted thresholds are the same; under the limit, every row."""
+    from monitoring_pipelines.outliers.detector import reference_features
+
+    ref = _rows(3000, np.random.default_rng(7)).drop(columns="prediction_id")
+    ref["prediction"] = np.where(np.arange(len(ref)) % 7 == 3, np.nan, 1.0)
+    con.register("_ref", ref)
+    con.execute('CREATE TABLE "reference__toy" AS SELECT * FROM _ref')
+    cfg = _cfg(max_reference_rows=500, seed=3)
+    full = con.execute(
+        'SELECT x1, x2, x3, color FROM "reference__toy" WHERE prediction IS NOT NULL'
+    ).df()
+    got = reference_features(con, cfg)
+    want = full.sample(500, random_state=3)
+    pd.testing.assert_frame_equal(got, want.reset_index(drop=True))
+    assert fit_detector(cfg, got).thresholds == fit_detector(cfg, full).thresholds
+    everything = reference_features(con, _cfg(max_reference_rows=5000))
+    pd.testing.assert_frame_equal(everything, full)
+    assert "_outlier_picks" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}

@@ -68,19 +68,21 @@ def _errors(x: np.ndarray, pca: dict[str, Any]) -> np.ndarray:
     return ((x - z) ** 2).sum(axis=1)
 
 
+def _as_double(col: str) -> str:
+    """``col`` as DOUBLE, values that do not cast and NaN as NULL (pandas' missing)."""
+    return f"nullif(TRY_CAST({qi(col)} AS DOUBLE), 'NaN'::DOUBLE)"
+
+
 def _reference_stats(con, cfg: ModelConfig, relation: str) -> tuple[list[float], list[float]]:
     """Mean and sample std of each numeric feature over the reference, NULL and NaN (and
     values that do not cast) left out: pandas' ``mean()`` / ``std()`` of the same column."""
     num = cfg.features.numeric
     if not num:
         return [], []
-    vals = [f"nullif(TRY_CAST({qi(c)} AS DOUBLE), 'NaN'::DOUBLE)" for c in num]
-    exprs = [f"avg({v}), stddev_samp({v})" for v in vals]
+    exprs = [f"avg({_as_double(c)}), stddev_samp({_as_double(c)})" for c in num]
     row = con.execute(f"SELECT {', '.join(exprs)} FROM {relation}").fetchone()
-    nan = float("nan")
-    mean = [nan if row[2 * i] is None else float(row[2 * i]) for i in range(len(num))]
-    std = [nan if row[2 * i + 1] is None else float(row[2 * i + 1]) for i in range(len(num))]
-    return mean, std
+    values = [float("nan") if v is None else float(v) for v in row]
+    return values[0::2], values[1::2]
 
 
 def _top_categories(con, cfg: ModelConfig, relation: str) -> dict[str, list[str]]:
@@ -102,8 +104,7 @@ def _standardized_reference(con, relation: str, state: dict[str, Any]) -> np.nda
     reference, no pandas copies."""
     cols, params = [], []
     for i, (c, m, s) in enumerate(zip(state["numeric"], state["mean"], state["std"], strict=True)):
-        x = f"nullif(TRY_CAST({qi(c)} AS DOUBLE), 'NaN'::DOUBLE)"
-        cols.append(f"(coalesce({x}, ?::DOUBLE) - ?::DOUBLE) / ?::DOUBLE AS c{i}")
+        cols.append(f"(coalesce({_as_double(c)}, ?::DOUBLE) - ?::DOUBLE) / ?::DOUBLE AS c{i}")
         params += [m, m, s if s > 0 else 1.0]
     got = con.execute(f"SELECT {', '.join(cols)} FROM {relation}", params).fetchnumpy()
     x = np.empty((len(got["c0"]), len(cols)), dtype=np.float64)

@@ -73,20 +73,14 @@ def reference_features(con: duckdb.DuckDBPyConnection, cfg: ModelConfig) -> pd.D
     random_state=seed)`` of the whole frame, fetched from DuckDB by position instead of
     loading every reference row into pandas to keep a few."""
     cols = ", ".join(qi(f) for f in cfg.features.all)
-    rows = (
-        f"SELECT {cols} FROM {reference_table(cfg.name)} "
-        f"WHERE {qi(cfg.columns.prediction)} IS NOT NULL"
-    )
+    source = f"{reference_table(cfg.name)} WHERE {qi(cfg.columns.prediction)} IS NOT NULL"
     s = cfg.outliers
-    (n,) = con.execute(f"SELECT count(*) FROM ({rows})").fetchone()
+    (n,) = con.execute(f"SELECT count(*) FROM {source}").fetchone()
     if n <= s.max_reference_rows:
-        return con.execute(rows).df()
+        return con.execute(f"SELECT {cols} FROM {source}").df()
     picks = pd.RangeIndex(n).to_series().sample(s.max_reference_rows, random_state=s.seed)
     order = pd.DataFrame({"_pos": picks.to_numpy(), "_ord": np.arange(len(picks))})
-    numbered = (
-        f"SELECT {cols}, row_number() OVER (ORDER BY rowid) - 1 AS _pos "
-        f"FROM {reference_table(cfg.name)} WHERE {qi(cfg.columns.prediction)} IS NOT NULL"
-    )
+    numbered = f"SELECT {cols}, row_number() OVER (ORDER BY rowid) - 1 AS _pos FROM {source}"
     cur = con.cursor()  # the picks registered on a cursor of its own: gone with it
     try:
         cur.register("_outlier_picks", order)

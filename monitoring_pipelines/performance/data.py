@@ -12,6 +12,7 @@ import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig, Task
 from monitoring_pipelines.store.metrics import Metric
+from monitoring_pipelines.store.run_memo import run_frame
 from monitoring_pipelines.store.sql import (
     ground_truth_table,
     predictions_table,
@@ -101,12 +102,20 @@ def _as_class(values: pd.Series) -> pd.Series:
 
 
 def labelled_rows(
-    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, first: date, last: date
+    con: duckdb.DuckDBPyConnection,
+    cfg: ModelConfig,
+    first: date,
+    last: date,
+    *,
+    run_id: str | None = None,
 ) -> Rows:
     """Predictions of days ``first``..``last`` joined with their labels (failed predictions,
-    without an output, left out)."""
+    without an output, left out). ``run_id``: read once per run (see
+    :mod:`~monitoring_pipelines.store.run_memo`)."""
     cols = ", ".join(_output_columns(cfg, "p"))
-    frame = con.execute(
+    frame = run_frame(
+        run_id,
+        con,
         f"""SELECT {cols}, g.label AS _label, p._day AS _day
             FROM {predictions_table(cfg.name)} p JOIN {ground_truth_table(cfg.name)} g
               ON g.prediction_id = p.{qi(cfg.columns.prediction_id)} AND g._day = p._day
@@ -114,7 +123,7 @@ def labelled_rows(
               AND g.label IS NOT NULL
             ORDER BY p._day, p.{qi(cfg.columns.prediction_id)}""",
         [first, last],
-    ).df()
+    )
     return to_rows(cfg, frame, "_label")
 
 
@@ -135,15 +144,20 @@ def served_count(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, first: date, 
     return int(n)
 
 
-def day_rows(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date) -> Rows:
-    """Every prediction with an output on ``day``, with its features (no labels)."""
+def day_rows(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date, *, run_id: str | None = None
+) -> Rows:
+    """Every prediction with an output on ``day``, with its features (no labels).
+    ``run_id``: read once per run (see :mod:`~monitoring_pipelines.store.run_memo`)."""
     cols = _output_columns(cfg, "p") + [f"p.{qi(f)}" for f in cfg.features.all]
-    frame = con.execute(
+    frame = run_frame(
+        run_id,
+        con,
         f"SELECT {', '.join(dict.fromkeys(cols))} FROM {predictions_table(cfg.name)} p "
         f"WHERE p._day = ? AND p.{qi(cfg.columns.prediction)} IS NOT NULL "
         f"ORDER BY p.{qi(cfg.columns.prediction_id)}",
         [day],
-    ).df()
+    )
     return to_rows(cfg, frame, None)
 
 

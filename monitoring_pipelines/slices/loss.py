@@ -20,6 +20,7 @@ from monitoring_pipelines.performance.cbpe import BinaryCBPE, MulticlassCBPE
 from monitoring_pipelines.performance.data import Rows, to_rows
 from monitoring_pipelines.performance.dle import DLE
 from monitoring_pipelines.performance.estimator import PerformanceEstimator
+from monitoring_pipelines.store.run_memo import run_frame
 from monitoring_pipelines.store.sql import ground_truth_table, predictions_table, qi
 
 REALIZED, ESTIMATED = "realized", "estimated"
@@ -50,9 +51,17 @@ class DayRows:
         return Rows(r.yhat[m], self.y, scores, r.frame[m].reset_index(drop=True))
 
 
-def read_rows(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, first: date, last: date) -> DayRows:
+def read_rows(
+    con: duckdb.DuckDBPyConnection,
+    cfg: ModelConfig,
+    first: date,
+    last: date,
+    *,
+    run_id: str | None = None,
+) -> DayRows:
     """Predictions with an output on days ``first``..``last`` with their slicing columns,
-    outputs and, where joined, labels (the join runs in DuckDB)."""
+    outputs and, where joined, labels (the join runs in DuckDB). ``run_id``: read once per
+    run (see :mod:`~monitoring_pipelines.store.run_memo`)."""
     c = cfg.columns
     cols = [c.prediction, c.score if cfg.task is Task.binary else None, *c.class_scores.values()]
     cols += slicing_columns(cfg)
@@ -66,12 +75,14 @@ def read_rows(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, first: date, las
         if labels
         else "LEFT JOIN (SELECT NULL AS label) g ON false"
     )
-    frame = con.execute(
+    frame = run_frame(
+        run_id,
+        con,
         f"""SELECT {select}, g.label AS _label FROM {predictions_table(cfg.name)} p {join}
             WHERE p._day BETWEEN ? AND ? AND p.{qi(c.prediction)} IS NOT NULL
             ORDER BY p._day, p.{qi(c.prediction_id)}""",
         [first, last],
-    ).df()
+    )
     labelled = frame["_label"].notna().to_numpy()
     rows = to_rows(cfg, frame, None)
     y = to_rows(cfg, frame[labelled].reset_index(drop=True), "_label").y

@@ -140,12 +140,15 @@ def window_search(
     last: date,
     reference_for,
     read: dict[date, DayRows] | None = None,
+    *,
+    run_id: str | None = None,
 ) -> SliceSearch | None:
     """The slice search over days ``first``..``last`` (one day or a window): the loss is
     chosen on the period's label coverage (:func:`~.loss.loss_source`), each day's group
     table is read back or computed, and their sum is ranked. ``reference_for(source)``
     gives the reference gaps; ``read``: rows of days read so far, shared between calls
-    (filled here). None when no loss can be had."""
+    (filled here); ``run_id``: rows read once per run (see
+    :mod:`~monitoring_pipelines.store.run_memo`). None when no loss can be had."""
     days = day_states(con, cfg, first, last)
     served = sum(d.served for d in days)
     labelled = sum(d.labelled for d in days)
@@ -165,7 +168,7 @@ def window_search(
 
         def compute(day: date = d.day) -> GroupTable | None:
             if day not in read:
-                read[day] = read_rows(con, cfg, day, day)
+                read[day] = read_rows(con, cfg, day, day, run_id=run_id)
             data = read[day]
             loss = row_loss(cfg, state, data, source)
             return None if loss is None else group_table(binning, loss, cfg.slices)

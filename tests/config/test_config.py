@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from monitoring_pipelines.config import ConfigError, Task, load_model_config, load_model_configs
 from tests.conftest import REPO, TOY_CONFIG
@@ -62,3 +63,26 @@ def test_unreadable_yaml_and_duplicate_names(tmp_path):
     (tmp_path / "b.yaml").write_text(yaml.safe_dump(TOY_CONFIG))
     with pytest.raises(ConfigError, match="declared twice"):
         load_model_configs(tmp_path)
+
+
+def test_a_file_is_parsed_once_per_content_and_an_edit_applies_at_once(tmp_path):
+    unnamed = {k: v for k, v in TOY_CONFIG.items() if k != "name"}
+    f = tmp_path / "m.yaml"
+    f.write_text(yaml.safe_dump(unnamed))
+    first = load_model_config(f)
+    assert load_model_config(f) is first  # the same bytes: the same config, which is frozen
+    with pytest.raises(ValidationError):
+        first.name = "other"
+    f.write_text(yaml.safe_dump({**unnamed, "retraining": {"cooldown_days": 2}}))
+    edited = load_model_config(f)  # whatever the size or the clock: the bytes differ
+    assert edited is not first and edited.retraining.cooldown_days == 2
+    twin = tmp_path / "twin.yaml"  # the same bytes under another name: named by its file
+    twin.write_text(yaml.safe_dump(unnamed))
+    assert (load_model_config(twin).name, first.name) == ("twin", "m")
+    f.write_text("name: [unclosed")  # a broken edit fails every time, never served stale
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="cannot read YAML"):
+            load_model_config(f)
+    f.write_bytes(b"task: \xff\xfe")
+    with pytest.raises(ConfigError, match="m.yaml: cannot read YAML"):
+        load_model_config(f)

@@ -94,7 +94,7 @@ def estimated_performance(
         state = load_estimator(con, model)
         if state is None:
             raise dg.Failure(f"no performance estimator for {model}: run {k.REFERENCE_JOB}")
-        metrics = estimate(cfg, state, day_rows(con, cfg, day))
+        metrics = estimate(cfg, state, day_rows(con, cfg, day, run_id=context.run_id))
     write_family(
         context, monitoring, model=model, day=day, family=FAMILY_ESTIMATED, metrics=metrics
     )
@@ -132,7 +132,7 @@ def realized_performance(
         state = load_estimator(con, model)
         bands = state.bands if state else None
         first = day - timedelta(days=max(cfg.performance.window_days, 1) - 1)
-        read = labelled_rows(con, cfg, first, day)  # the window's rows, the day's among them
+        read = labelled_rows(con, cfg, first, day, run_id=context.run_id)  # the window's rows
         rows = read if first == day else day_of(read, day)
         served = served_count(con, cfg, day, day)
         metrics = realize(cfg, rows, served=served, bands=bands)

@@ -36,7 +36,9 @@ def model_comparison(
     cfg = monitoring.model(model)
     with monitoring.connect() as con:
         state = load_estimator(con, model)
-        rows, labelled = day_rows(con, cfg, day), labelled_rows(con, cfg, day, day)
+        run = context.run_id  # the day's rows are read once for the run's steps
+        rows = day_rows(con, cfg, day, run_id=run)
+        labelled = labelled_rows(con, cfg, day, day, run_id=run)
         metrics = version_comparison(cfg, rows, labelled, state)
         metrics += shadow_comparison(cfg, rows, labelled)
     write_family(

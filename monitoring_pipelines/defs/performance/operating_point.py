@@ -44,7 +44,9 @@ def operating_point(
     with monitoring.connect() as con:
         state = load_estimator(con, model)
         cbpe = state.estimator if state and isinstance(state.estimator, BinaryCBPE) else None
-        metrics = compute(cfg, day_rows(con, cfg, day), labelled_rows(con, cfg, day, day), cbpe)
+        run = context.run_id  # the day's rows are read once for the run's steps
+        rows = day_rows(con, cfg, day, run_id=run)
+        metrics = compute(cfg, rows, labelled_rows(con, cfg, day, day, run_id=run), cbpe)
     write_family(
         context, monitoring, model=model, day=day, family=FAMILY_OPERATING_POINT, metrics=metrics
     )

@@ -145,7 +145,7 @@ def segment_performance_asset(
     with monitoring.connect() as con:
         state = load_estimator(con, model)
         binning = fit_binning(con, cfg)
-        data = read_rows(con, cfg, day, day)
+        data = read_rows(con, cfg, day, day, run_id=context.run_id)
         loss = row_loss(cfg, state, data)
         usual = None
         if loss is not None and cfg.slices.judge_against_reference:
@@ -211,7 +211,9 @@ def worst_slices(
         for family, first in periods if s.enabled else []:
             if first is None:
                 continue
-            result = window_search(con, cfg, state, binning, first, day, reference_for, read)
+            result = window_search(
+                con, cfg, state, binning, first, day, reference_for, read, run_id=context.run_id
+            )
             if result is not None:
                 results[family] = result
     metadata = {}

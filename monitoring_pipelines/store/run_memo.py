@@ -1,8 +1,8 @@
 """Reads that several steps of one Dagster run make alike, made once per run.
 
-A day's run reads the day's predictions (with or without their labels) in five steps: the
+A day's run reads the day's predictions (with or without their labels) in six steps: the
 estimated and realized performance, the operating point, the model comparison, the segment
-and slice searches. Every one of them runs downstream of the ingestion steps that write
+search and the slice search. Every one of them runs downstream of the ingestion steps that write
 those rows, so within one run the rows do not change between the readers; 30-60 ms a read
 on a W1 day (33,000 rows). :func:`run_memo` keeps what the current run read and hands each
 caller its own copy (a caller may change what it gets). A new run id (the next day, a label
@@ -20,6 +20,7 @@ from typing import TypeVar
 import pandas as pd
 
 from monitoring_pipelines.store.derived import releasable
+from monitoring_pipelines.store.sql import database_path
 
 T = TypeVar("T")
 
@@ -59,8 +60,6 @@ def run_memo(run_id: str, key: Hashable, read: Callable[[], T], copy: Callable[[
 def run_frame(run_id: str | None, con, sql: str, params: list) -> pd.DataFrame:
     """``con.execute(sql, params).df()``, read once per run (see the module's docstring):
     the caller gets its own copy of the frame."""
-    from monitoring_pipelines.store.sql import database_path
-
     if not run_id or run_id == NO_RUN:
         return con.execute(sql, params).df()
     key = ("frame", database_path(con), sql, tuple(params))

@@ -66,6 +66,31 @@ def category_counts(con: duckdb.DuckDBPyConnection, relation: str, expr: str) ->
     return {str(c): int(n) for c, n in rows}
 
 
+def category_counts_of(
+    con: duckdb.DuckDBPyConnection, relation: str, exprs: list[str]
+) -> dict[str, dict[str, int]]:
+    """:func:`category_counts` of several expressions over ``relation`` in one scan (one
+    grouping set per expression)."""
+    exprs = list(dict.fromkeys(exprs))
+    if not exprs:
+        return {}
+    cols = [f"c{i}" for i in range(len(exprs))]
+    select = ", ".join(f"{e} AS {c}" for e, c in zip(exprs, cols, strict=True))
+    sets = ", ".join(f"({c})" for c in cols)
+    flags = ", ".join(f"GROUPING({c})" for c in cols)
+    rows = con.execute(
+        f"SELECT {', '.join(cols)}, {flags}, count(*) FROM (SELECT {select} FROM {relation}) "
+        f"GROUP BY GROUPING SETS ({sets})"
+    ).fetchall()
+    out: dict[str, dict[str, int]] = {e: {} for e in exprs}
+    k = len(exprs)
+    for row in rows:
+        i = row[k : 2 * k].index(0)  # the one expression this row is grouped by
+        if row[i] is not None:
+            out[exprs[i]][str(row[i])] = int(row[-1])
+    return out
+
+
 def values(con: duckdb.DuckDBPyConnection, relation: str, expr: str) -> np.ndarray:
     """The non-null values of one numeric column as float64 (8 bytes a row, one column)."""
     out = con.execute(

@@ -167,12 +167,16 @@ releasable(CACHE.clear)
 
 
 def sorted_reference(
-    con: duckdb.DuckDBPyConnection, relation: str, expr: str, version: str | None
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    expr: str,
+    version: str | None,
+    path: str | None = None,
 ) -> SortedSample:
     """The non-null values of ``expr`` over the reference ``relation``, sorted (cached per
     database file, relation, expression and reference version: in the process, and for a
     database file also on disk beside it, so a new process reads the sorted column back
-    instead of sorting the reference again)."""
+    instead of sorting the reference again). ``path``: ``database_path(con)`` when known."""
 
     def query() -> np.ndarray:
         out = con.execute(
@@ -182,7 +186,7 @@ def sorted_reference(
 
     if version is None:
         return _sample(query())
-    path = database_path(con)  # one query a feature; the folder only when not cached
+    path = database_path(con) if path is None else path  # the folder only when not cached
     return CACHE.get(
         (path, relation, expr, version),
         lambda: _load(folder_beside(path), relation, expr, version, query),

@@ -14,6 +14,7 @@ from monitoring_pipelines.drift.backends import chi2_test, ks_test
 from monitoring_pipelines.drift.columns import NUMERIC, ColumnSpec
 from monitoring_pipelines.drift.learned import thresholds
 from monitoring_pipelines.drift.sorted_reference import (
+    SortedSample,
     ks_2samp_sorted,
     place,
     sorted_reference,
@@ -60,13 +61,19 @@ def measure(
     s: DriftSettings,
     ref_version: str | None = None,
     cur_values: np.ndarray | None = None,
+    ref_sorted: SortedSample | None = None,
+    cur_counts: dict[str, int] | None = None,
 ) -> ColumnDrift:
     """Measure one column of ``relation`` against its profile entry ``ref`` (uncorrected).
 
     Numeric columns: the reference values are read sorted once per ``ref_version`` (see
     :mod:`~monitoring_pipelines.drift.sorted_reference`); KS and Wasserstein-1 equal scipy's.
     ``cur_values``: the column's non-null values over ``relation`` when already read (see
-    :func:`~monitoring_pipelines.drift.histograms.values_of`); its bins are counted from them."""
+    :func:`~monitoring_pipelines.drift.histograms.values_of`); its bins are counted from them.
+    ``ref_sorted``: the sorted reference column when already read; with both given, a numeric
+    column needs no query (``con`` is not used), so it can be measured on another thread.
+    ``cur_counts``: a categorical column's counts over ``relation`` when already read (see
+    :func:`~monitoring_pipelines.drift.histograms.category_counts_of`)."""
     expr = spec.expr(spec.cur_col)
     if spec.kind == NUMERIC:
         cur_vals = h.values(con, relation, expr) if cur_values is None else cur_values
@@ -75,7 +82,8 @@ def measure(
         if out.rows < s.min_rows:
             out.note = f"fewer than {s.min_rows} rows"
             return out
-        ref_sorted = sorted_reference(con, ref_relation, spec.expr(spec.ref_col), ref_version)
+        if ref_sorted is None:
+            ref_sorted = sorted_reference(con, ref_relation, spec.expr(spec.ref_col), ref_version)
         placed = place(ref_sorted, cur_vals)  # searched once for KS and Wasserstein
         if str(s.detector_backend) == "alibi":
             out.statistic, out.p_value = ks_test(ref_sorted.values, cur_vals, "alibi")
@@ -90,7 +98,7 @@ def measure(
         psi_thr, _, w_thr = thresholds(ref, s)
         out.effect = max(out.psi / psi_thr, out.wasserstein / w_thr)
         return out
-    cur = h.category_counts(con, relation, expr)
+    cur = h.category_counts(con, relation, expr) if cur_counts is None else cur_counts
     base: dict[str, int] = ref["counts"]
     out = ColumnDrift(spec, sum(cur.values()))
     if out.rows < s.min_rows:

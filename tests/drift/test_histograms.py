@@ -47,3 +47,18 @@ def test_values_of_several_columns_equal_one_query_each():
         np.testing.assert_array_equal(np.sort(together[e]), np.sort(alone), err_msg=e)
         assert together[e].dtype == np.float64
     assert h.values_of(con, "t", []) == {}
+
+
+def test_category_counts_of_several_columns_equal_one_query_each():
+    con = duckdb.connect()
+    _table(con)
+    rel = "(SELECT * FROM t WHERE y IS NULL OR y < 0.9)"
+    exprs = ["CAST(round(x) AS VARCHAR)", "s", "CAST(y > 0.5 AS VARCHAR)", "s"]
+    together = h.category_counts_of(con, rel, exprs)
+    assert set(together) == set(exprs)
+    for e in exprs:
+        assert together[e] == h.category_counts(con, rel, e), e
+    assert (
+        sum(together["s"].values()) == con.execute(f"SELECT count(s) FROM {rel}").fetchone()[0]
+    )  # the NULL category is left out, as one query each leaves it
+    assert h.category_counts_of(con, "t", []) == {}

@@ -103,6 +103,24 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
     return {step: end - start for step, start, end in _step_spans(instance, run_id)}
 
 
+def _compute_seconds(instance, run_ids: list[str]) -> dict[str, float]:
+    """Per asset, the sum of ``compute_seconds`` its materializations recorded: the time in
+    the project's own code, without Dagster's bookkeeping around each step (the day × model
+    assets record it, see :func:`monitoring_pipelines.defs.common.timed`)."""
+    import dagster as dg
+
+    from monitoring_pipelines.defs.common import COMPUTE_SECONDS
+
+    out: dict[str, float] = defaultdict(float)
+    for run_id in run_ids:
+        for rec in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+            mat = rec.dagster_event.event_specific_data.materialization
+            value = mat.metadata.get(COMPUTE_SECONDS)
+            if value is not None:
+                out[mat.asset_key.to_user_string()] += float(value.value)
+    return dict(out)
+
+
 def task_pipeline(home: Path, args: argparse.Namespace) -> dict:
     """The project's own computation: every daily asset for the days, through Dagster
     in-process on an ephemeral instance (in-memory event log), per step from the event log."""
@@ -144,6 +162,7 @@ def task_pipeline(home: Path, args: argparse.Namespace) -> dict:
             key, group = groups.get(step, (step, "?"))
             by_group[group] += sec
             by_asset[key] += sec
+    compute = _compute_seconds(instance, [rec.dagster_run.run_id for rec in runs])
     days = [o for o in summary.outcomes if o.day is not None]
     # which step each of the highest memory samples fell in (the peak's owner)
     spans = [sp for rec in runs for sp in _step_spans(instance, rec.dagster_run.run_id)]
@@ -168,6 +187,7 @@ def task_pipeline(home: Path, args: argparse.Namespace) -> dict:
         "messages": sorted({o.message[:200] for o in days if o.status != "ok"}),
         "by_group": dict(by_group),
         "by_asset": dict(by_asset),
+        "compute_by_asset": compute,
         "peak_rss_mb": peak_rss_mb(),
     }
 

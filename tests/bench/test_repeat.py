@@ -146,3 +146,27 @@ def test_peers_run_with_the_projects_huge_page_setting(monkeypatch):
     assert env["NML_DISABLE_USAGE_LOGGING"] == "1" and env["DO_NOT_TRACK"] == "1"
     monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")  # the runner's own choice carries over
     assert peer_env()["NUMPY_MADVISE_HUGEPAGE"] == "1"
+
+
+def test_own_code_figures_are_reported_beside_the_step_times() -> None:
+    steps = {"feature_drift": 6.0, "realized_performance": 3.0, "estimated_performance": 1.0}
+    own = {"feature_drift": 3.0, "realized_performance": 1.5, "estimated_performance": 0.5}
+    info = {
+        "results": {
+            "floor": _run("floor", 2.0, 2, 10),
+            "pipeline": _run("pipeline", 50.0, 60, 900, days=10, by_group={"drift": 20.0},
+                             by_asset=steps, compute_by_asset={**own, "outliers": 5.0}),
+            "lean": _run("lean", 40.0, 45, 800, days=10, by_asset=steps,
+                         compute_by_asset=own),
+            "nannyml": {**_run("nannyml", 60.0, 60, 3000), "days": 30},
+        },
+        "workload_days": 30,
+    }  # fmt: skip
+    text = table(info)
+    assert "estimated_performance, own code only | 5.0 s" in text
+    assert "estimated_performance, lean, own code only | 5.0 s" in text
+    # 5 s of own code over 10 days: 15 s for the month, 7.5x the floor, NannyML 60 / 15
+    assert "(lean config, own code only) / floor, wall: 7.5×; nannyml / it on as many" in text
+    assert "days: 4.00×" in text
+    # the daily steps' own code: (5 + 5) s over 10 days
+    assert "of which the project's own code 1.0 s" in text

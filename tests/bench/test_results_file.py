@@ -37,6 +37,7 @@ def test_a_size_without_json_keeps_its_section(tmp_path, monkeypatch):
         "reference_rows": 1_000_000,
         "quick": False,
         "date": "2026-12-06T02:00:00+00:00",
+        "results": {"floor": {"seconds": 2.0}, "pipeline": {"wall_seconds": 100.0}},
         "machine": {
             "cores": 2,
             "ram_gb": 23.5,
@@ -62,3 +63,23 @@ def test_a_size_without_json_keeps_its_section(tmp_path, monkeypatch):
 
     run.write_results(path, tmp_path)  # idempotent
     assert path.read_text() == text
+
+
+def test_a_partial_run_keeps_the_section_it_would_shrink(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "table", lambda info: f"NEW TABLE {info['analysis_rows']}")
+    monkeypatch.setattr(run, "_runs", lambda info: "one run of each measurement")
+    machine = {"cores": 2, "ram_gb": 23.5, "cpu": "cpu", "python": "3.11.7", "load_before": 0}
+    base = {"reference_rows": 1_000_000, "quick": False, "date": "2026-12-06", "machine": machine}
+    # W1: only the floor was run (a fresh clone); 5M: a new size with only the floor
+    partial = {**base, "analysis_rows": 1_000_000, "results": {"floor": {"seconds": 2.0}}}
+    new = {**base, "analysis_rows": 2_000_000, "results": {"floor": {"seconds": 4.0}}}
+    (tmp_path / "results-1000000.json").write_text(json.dumps(partial))
+    (tmp_path / "results-2000000.json").write_text(json.dumps(new))
+    path = tmp_path / "RESULTS.md"
+    path.write_text(OLD)
+
+    run.write_results(path, tmp_path)
+    text = path.read_text()
+
+    assert "old W1 figures" in text and "NEW TABLE 1000000" not in text
+    assert "NEW TABLE 2000000" in text  # no section to lose: written

@@ -62,3 +62,19 @@ def test_drift_assets_write_the_drift_family(demo):
     assert meta["drifted_share"].value == pytest.approx(2 / 9)
     assert "monthly_charges" in meta["most_drifted"].value
     assert meta["domain_auroc"].value > 0.65
+    # the asset's own computation is recorded beside the figures, inside its step's time
+    own = meta["compute_seconds"].value
+    record = instance.get_records_for_run(
+        mat.run_id, of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
+    ).records
+    span = {
+        r.event_log_entry.dagster_event.event_type: r.event_log_entry.timestamp
+        for r in record
+        if r.event_log_entry.dagster_event.step_key == "feature_drift"
+    }
+    step = span[dg.DagsterEventType.STEP_SUCCESS] - span[dg.DagsterEventType.STEP_START]
+    assert 0 < own < step
+    checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey("feature_drift"), "check_feature_drift")]
+    )
+    assert checks  # the check results pass through the timing unchanged

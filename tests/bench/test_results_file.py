@@ -83,3 +83,54 @@ def test_a_partial_run_keeps_the_section_it_would_shrink(tmp_path, monkeypatch):
 
     assert "old W1 figures" in text and "NEW TABLE 1000000" not in text
     assert "NEW TABLE 2000000" in text  # no section to lose: written
+
+
+SECTION = """## 1,000,000 analysis rows / 1,000,000 reference rows
+
+{date} · 2 cores · 23.5 GB RAM · cpu · Python 3.11.7 · medians
+
+| measured | wall | CPU (user+sys) | peak RSS | peak PSS, process tree | notes |
+|---|---|---|---|---|---|
+{rows}
+
+- a ratio line
+"""
+
+
+def test_rows_a_run_did_not_measure_are_carried_over_with_their_date():
+    old = SECTION.format(
+        date="2026-12-06T02:07:08+00:00",
+        rows="\n".join(
+            [
+                "| floor | 2.2 s | 3.2 s | 509 MB | 468 MB | median of 3 |",
+                "| lean | 120.6 s | 149.5 s | 1,485 MB | 1,410 MB | statuses ok |",
+                "| &nbsp;&nbsp;scope, lean | 17.3 s | | | | |",
+                "| cli | 165.4 s | 203.5 s | 1,610 MB | 1,572 MB | median of 3 |",
+                "| evidently | 872.5 s | 900 s | 1,860 MB | 1,800 MB | evidently 0.7.23 |",
+            ]
+        ),
+    )
+    new = SECTION.format(
+        date="2026-12-07T05:00:00+00:00",
+        rows="\n".join(
+            [
+                "| floor | 2.1 s | 3.1 s | 500 MB | 460 MB | median of 3 |",
+                "| lean | 100.0 s | 130.0 s | 1,400 MB | 1,300 MB | statuses ok |",
+                "| &nbsp;&nbsp;scope, lean | 12.0 s | | | | |",
+            ]
+        ),
+    )
+    out = run.carry_over(old, new)
+    rows = run._table_rows(out)
+    assert [run._label(r) for r in rows] == [
+        "floor", "lean", "&nbsp;&nbsp;scope, lean", "cli", "evidently"
+    ]  # fmt: skip
+    assert "17.3 s" not in out and "120.6 s" not in out  # measured again: the new figures
+    assert rows[3].startswith("| cli | 165.4 s |")
+    assert "carried over from the section of 2026-12-06T02:07:08+00:00; median of 3 |" in rows[3]
+    assert "carried over from the section of 2026-12-06T02:07:08+00:00; evidently" in rows[4]
+    assert out.endswith("- a ratio line\n")
+    # regenerated again without them: still there, still with their first date
+    again = run.carry_over(out, new)
+    assert run._table_rows(again)[3:] == rows[3:]
+    assert run.carry_over("", new) == new

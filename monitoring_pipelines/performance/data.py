@@ -147,9 +147,12 @@ def served_count(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, first: date, 
 def day_rows(
     con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date, *, run_id: str | None = None
 ) -> Rows:
-    """Every prediction with an output on ``day``, with its features (no labels).
-    ``run_id``: read once per run (see :mod:`~monitoring_pipelines.store.run_memo`)."""
-    cols = _output_columns(cfg, "p") + [f"p.{qi(f)}" for f in cfg.features.all]
+    """Every prediction with an output on ``day`` (no labels), with its features where an
+    estimator reads them: a regressor's (DLE predicts the loss from them; CBPE needs only the
+    scores, and a classifier's day reads 3 columns instead of 23 at W1). ``run_id``: read
+    once per run (see :mod:`~monitoring_pipelines.store.run_memo`)."""
+    features = cfg.features.all if cfg.task is Task.regression else []
+    cols = _output_columns(cfg, "p") + [f"p.{qi(f)}" for f in features]
     frame = run_frame(
         run_id,
         con,

@@ -145,3 +145,30 @@ def test_an_in_memory_database_writes_no_file(tmp_path, monkeypatch):
     sr.CACHE.clear()
     assert len(sr.sorted_reference(con, "ref", "x", "v1")) == 10
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_distinct_value_index_places_like_a_search_of_every_value():
+    rng = np.random.default_rng(3)
+    r = np.round(rng.normal(size=20_000), 2)  # some 700 distinct values: indexed
+    r[:5] = np.nan  # NaN in both samples: placed as numpy's searches place it
+    ref = sr.SortedSample.of(r)
+    assert ref.distinct() is not None and len(ref.distinct()[0]) < 2000
+    for c in (
+        np.round(rng.normal(0.3, 1.2, size=3000), 2),  # ties with the reference
+        rng.normal(size=3000),  # none
+        np.r_[np.round(rng.normal(size=50), 2), np.nan, -9.0, 9.0, r[10:20]],
+        np.zeros(0),
+    ):
+        placed = sr.place(ref, c)
+        v = np.sort(c)
+        np.testing.assert_array_equal(placed.values, v)
+        np.testing.assert_array_equal(placed.right, np.searchsorted(ref.values, v, "right"))
+        left = np.searchsorted(ref.values, v, "left")
+        ties = ~np.isnan(v)  # KS treats a NaN as never tied (NaN != NaN), as before
+        np.testing.assert_array_equal(placed.left[ties], left[ties])
+        plain = sr.Placed(placed.values, placed.right)  # KS searching the ties itself
+        np.testing.assert_equal(
+            sr.ks_2samp_sorted(ref, c, placed), sr.ks_2samp_sorted(ref, c, plain)
+        )
+    continuous = sr.SortedSample.of(rng.normal(size=5000))
+    assert continuous.distinct() is None and sr.place(continuous, r[:10]).left is None

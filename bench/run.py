@@ -711,7 +711,10 @@ def carry_over(old: str, new: str) -> str:
     and marked with the run they come from: running some measurements again (``--only``,
     or a fresh clone with no JSON of the others) keeps the other figures, and says they
     are older."""
-    labels = {_label(r) for r in _table_rows(new)}
+    rows = _table_rows(new)
+    if not rows:
+        return new
+    labels = {_label(r) for r in rows}
     date_line = old.splitlines()[2] if len(old.splitlines()) > 2 else ""
     when = date_line.split(" · ")[0].strip() or "an earlier run"
     keep, carrying = [], False
@@ -725,9 +728,6 @@ def carry_over(old: str, new: str) -> str:
         if carrying:
             keep.append(row)
     if not keep:
-        return new
-    rows = _table_rows(new)
-    if not rows:
         return new
     last = rows[-1]
     at = new.index(last) + len(last)
@@ -749,15 +749,14 @@ def write_results(path: Path | None = None, out: Path | None = None) -> Path:
     old = path.read_text() if path.exists() else ""
     sections = _sections(old)
     for i in infos:
-        m = i["machine"]
-        if _section_title(i) in sections and "pipeline" not in i.get("results", {}):
+        m, title = i["machine"], _section_title(i)
+        if title in sections and "pipeline" not in i.get("results", {}):
             # a partial run (say ``--only floor`` on a fresh clone) would replace the
             # section's pipeline, CLI and peer rows by its one row: keep the section
-            print(f"{path.name}: {_section_title(i)[3:]} kept (no pipeline figures in this run)")
+            print(f"{path.name}: {title[3:]} kept (no pipeline figures in this run)")
             continue
-        before = sections.get(_section_title(i), "")
-        sections[_section_title(i)] = carry_over(before, (
-            f"{_section_title(i)}\n\n"
+        sections[title] = carry_over(sections.get(title, ""), (
+            f"{title}\n\n"
             f"{i['date']} · {m['cores']} cores · {m['ram_gb']} GB RAM · {m['cpu']} · "
             f"Python {m['python']} · load average before {m['load_before']:.1f} · "
             f"outlier backend {i.get('outlier_backend', 'default')} · "

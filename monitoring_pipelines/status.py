@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from monitoring_pipelines.report.data import as_dates
 from monitoring_pipelines.store.connection import connect
 
 STATUS_SQL = """
@@ -47,7 +48,7 @@ def status_table(database: Path, model: str | None = None) -> pd.DataFrame:
         table = con.execute(STATUS_SQL, {"model": model}).df()
     finally:
         con.close()
-    table["day"] = pd.to_datetime(table["day"]).dt.date
+    table["day"] = as_dates(table["day"])
     return table
 
 

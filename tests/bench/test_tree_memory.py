@@ -39,3 +39,13 @@ def test_a_forked_child_sharing_its_parents_pages_is_not_counted_twice():
         proc.kill()
         proc.wait()
     assert proc_pss_mb(proc.pid) is None  # gone
+
+
+def test_a_sample_taken_while_the_tree_changes_is_dropped(monkeypatch):
+    sampler = TreeRss(12345)
+    trees = iter([{12345}, {12345, 12346}, {12345, 12346}, {12345, 12346}])
+    monkeypatch.setattr(sampler, "tree", lambda: next(trees))
+    pss = {12345: 1500.0, 12346: 750.0}
+    monkeypatch.setattr("bench.run.proc_pss_mb", lambda pid: pss[pid])
+    assert sampler.sample() is None  # read before the fork, listed after it
+    assert sampler.sample() == 2250.0  # a settled tree is counted

@@ -20,6 +20,8 @@ from __future__ import annotations
 import gc
 import os
 
+from monitoring_pipelines.malloc import env_whole_number
+
 DEFAULT_THRESHOLD = 10_000
 
 
@@ -27,14 +29,11 @@ def raise_gc_threshold() -> int | None:
     """Set the young generation's threshold to ``MONITORING_GC_THRESHOLD`` (default
     10,000), keeping the older generations' thresholds; never lowers one already set higher.
     Returns the threshold set, or None when left alone."""
-    raw = os.environ.get("MONITORING_GC_THRESHOLD", str(DEFAULT_THRESHOLD))
-    try:
-        young = int(raw)
-    except ValueError:
-        raise ValueError(
-            f"MONITORING_GC_THRESHOLD={raw!r}: expected a whole number of allocations "
-            "(700 is CPython's default, 0 leaves the interpreter's settings alone)"
-        ) from None
+    young = env_whole_number(
+        "MONITORING_GC_THRESHOLD",
+        DEFAULT_THRESHOLD,
+        "of allocations; 700 is CPython's default, 0 leaves the interpreter's settings alone",
+    )
     if young <= 0:
         return None
     current = gc.get_threshold()

@@ -34,6 +34,16 @@ DEFAULT_ARENAS = 2
 _M_ARENA_MAX = -8  # from glibc's malloc.h
 
 
+def env_whole_number(name: str, default: int, hint: str) -> int:
+    """The whole number in environment variable ``name`` (``default`` when unset); a
+    ValueError naming the variable, its value and ``hint`` otherwise."""
+    raw = os.environ.get(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: expected a whole number ({hint})") from None
+
+
 def limit_arenas() -> int | None:
     """Cap the arenas at ``MONITORING_MALLOC_ARENAS`` (default 2).
 
@@ -41,13 +51,7 @@ def limit_arenas() -> int | None:
     sets ``MALLOC_ARENA_MAX``, or the cap is turned off with 0)."""
     if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
         return None
-    raw = os.environ.get("MONITORING_MALLOC_ARENAS", str(DEFAULT_ARENAS))
-    try:
-        arenas = int(raw)
-    except ValueError:
-        raise ValueError(
-            f"MONITORING_MALLOC_ARENAS={raw!r}: expected a whole number (0 turns the cap off)"
-        ) from None
+    arenas = env_whole_number("MONITORING_MALLOC_ARENAS", DEFAULT_ARENAS, "0 turns the cap off")
     if arenas <= 0:
         return None
     try:

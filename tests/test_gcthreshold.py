@@ -4,11 +4,9 @@ overrides it, and cyclic garbage is still collected without an explicit ``gc.col
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
+
+from tests.fresh_interpreter import run_fresh
 
 PROBE = """
 import gc, weakref
@@ -29,15 +27,7 @@ print(len(freed))
 
 
 def _probe(**env: str) -> tuple[tuple[int, ...], int]:
-    base = {k: v for k, v in os.environ.items() if k != "MONITORING_GC_THRESHOLD"}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    threshold, freed = done.stdout.split("\n")[:2]
+    threshold, freed = run_fresh(PROBE, ("MONITORING_GC_THRESHOLD",), **env).stdout.split("\n")[:2]
     return tuple(int(x) for x in threshold.split()), int(freed)
 
 

@@ -4,10 +4,11 @@ statistics count the arenas after eight threads allocate at once."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
+
+from tests.fresh_interpreter import run_fresh
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="glibc arenas exist only on Linux"
@@ -29,18 +30,7 @@ ctypes.CDLL("libc.so.6").malloc_stats()  # "Arena N:" per arena, on stderr
 
 
 def _arenas(**env: str) -> int:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("MALLOC_ARENA_MAX", "MONITORING_MALLOC_ARENAS")
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = run_fresh(PROBE, ("MALLOC_ARENA_MAX", "MONITORING_MALLOC_ARENAS"), **env)
     return sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
 
 
@@ -87,12 +77,7 @@ print(advising, huge)
 
 
 def _huge(**env: str) -> tuple[bool, int]:
-    base = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
-    done = subprocess.run(
-        [sys.executable, "-c", HUGE], env={**base, **env}, capture_output=True, text=True,
-        check=True,
-    )  # fmt: skip
-    advising, huge = done.stdout.split()
+    advising, huge = run_fresh(HUGE, ("NUMPY_MADVISE_HUGEPAGE",), **env).stdout.split()
     return advising == "True", int(huge)
 
 

@@ -5,7 +5,7 @@ tenth young collection also collects the middle generation; every tenth of those
 has piled up, is a full collection over every tracked object. A monitoring process imports
 Dagster, pandas, scikit-learn, scipy, fairlearn and alibi-detect (several million tracked
 objects) and then allocates freely: a new W1 day through ``monitoring-pipelines run`` made
-about 1,070 collections, 6 of them full, costing 0.75-0.80 s of its 10 s; with the young
+about 1,070 collections, 6 of them full, costing 0.75-0.83 s of its 10 s; with the young
 threshold at 10,000 it made about 70, none full, costing 0.30 s (``gc.callbacks`` timings,
 2026-12-06, AMD EPYC, 2 cores). Objects that are not in reference cycles (numpy arrays,
 DataFrames' blocks) are freed by reference counting either way; what waits longer is only

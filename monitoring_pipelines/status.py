@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitoring_pipelines.report.data import as_dates
 from monitoring_pipelines.store.connection import connect
+from monitoring_pipelines.store.metrics import as_dates
 
 STATUS_SQL = """
 WITH keys AS (

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
-import numpy as np
 import pandas as pd
+
+from monitoring_pipelines.store.metrics import as_dates
 
 COLUMNS = ["day", "family", "metric", "subject", "value", "lower", "upper", "status"]
 SEVERITY = {"ok": 0, "warn": 1, "alert": 2}
@@ -37,15 +38,6 @@ def load_metrics(
         return pd.DataFrame(columns=COLUMNS)
     frame["day"] = as_dates(frame["day"])
     return frame
-
-
-def as_dates(days: pd.Series) -> pd.Series:
-    """``days`` (datetime64 or dates, as DuckDB returns a DATE column) as ``datetime.date``
-    objects: each distinct day converted once, so a long history costs as much as its days
-    (``.dt.date`` builds one object per row: a 30-day report spent 80 ms a day on it)."""
-    codes, uniques = pd.factorize(days, sort=False)
-    dates = np.array([pd.Timestamp(u).date() for u in uniques] + [None], dtype=object)
-    return pd.Series(dates[codes], index=days.index, name=days.name)
 
 
 def headline_series(frame: pd.DataFrame, family: str, metric: str) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from monitoring_pipelines.review.audit import estimate_recall, inclusion_probabi
 from monitoring_pipelines.review.backlog import backlog_path, project_backlog
 from monitoring_pipelines.review.control import precision_status, wilson_interval
 from monitoring_pipelines.review.store import draw_audit, ensure_tables, stored_audit
-from monitoring_pipelines.store.metrics import Metric
+from monitoring_pipelines.store.metrics import Metric, as_dates
 
 FAMILY = "review"
 
@@ -136,7 +136,7 @@ def _control_metrics(con, cfg: ModelConfig, day: date, notes: list[str]) -> list
             f"{first}..{day} (absent from the files)"
         )
         return []
-    today = int((pd.to_datetime(rows["day"]).dt.date == day).sum()) if len(rows) else 0
+    today = int((as_dates(rows["day"]) == day).sum()) if len(rows) else 0
     served = data.served_by_day(con, cfg, day, day).get(day, 0)
     labelled = rows[rows["label"].notna()]
     out = [

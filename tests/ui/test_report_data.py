@@ -8,7 +8,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from monitoring_pipelines.report.data import as_dates, load_metrics
+from monitoring_pipelines.report.data import load_metrics
+from monitoring_pipelines.store.metrics import as_dates
 
 
 def test_as_dates_matches_pandas_per_row_conversion() -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from monitoring_pipelines.store.compaction import plan_vacuum
+
 _KEPT: dict[str, duckdb.DuckDBPyConnection] = {}  # stores held open by kept_open
 _KEPT_LOCK = threading.Lock()
 
@@ -66,12 +68,16 @@ def connect(
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
             time.sleep(delay + random.random() * delay)
             delay = min(delay * 2, 2.0)
+            continue
+        if not read_only:
+            plan_vacuum(con, path)
+        return con
 
 
 @contextmanager

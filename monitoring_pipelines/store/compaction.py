@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from monitoring_pipelines.malloc import env_whole_number
+from monitoring_pipelines.store.sql import folder_beside
 
 COMPACT_EVERY = 20  # writable opens of the store per vacuuming one
 DUCKDB_VACUUM_TASKS = 100  # DuckDB's default max_vacuum_tasks
@@ -40,8 +41,11 @@ def compact_every() -> int:
     return every
 
 
-def counter_file(database: Path) -> Path:
-    return database.with_name(database.name + ".derived") / COUNTER
+def counter_file(database: Path) -> Path | None:
+    """Where the writable opens of ``database`` are counted: in the folder of figures kept
+    beside the store (:func:`~monitoring_pipelines.store.sql.folder_beside`); None in memory."""
+    folder = folder_beside(str(database))
+    return None if folder is None else folder / COUNTER
 
 
 def vacuum_now(database: Path) -> bool:
@@ -51,6 +55,8 @@ def vacuum_now(database: Path) -> bool:
     if every == 1:
         return True
     file = counter_file(database)
+    if file is None:
+        return True
     try:
         seen = int(file.read_text() or 0)
     except FileNotFoundError:

@@ -69,7 +69,7 @@ def test_bad_setting_is_named(tmp_path, monkeypatch, value):
 def test_unreadable_counter_vacuums_and_starts_again(tmp_path, monkeypatch):
     monkeypatch.setenv("MONITORING_COMPACT_EVERY", "5")
     db = tmp_path / "store.duckdb"
-    counter_file(db).parent.mkdir(parents=True)
+    connect(db).close()  # the store exists; the count is kept beside it
     counter_file(db).write_text("not a number")
     assert vacuum_now(db) is True
     assert counter_file(db).read_text() == "0"
@@ -100,3 +100,11 @@ def test_days_stay_in_own_row_groups_until_the_vacuuming_open_merges_them(tmp_pa
         ).fetchall()
     assert after[:5] == before
     assert after[5][:2] == (5, DAY_ROWS)
+
+
+def test_no_store_file_no_count(tmp_path, monkeypatch):
+    monkeypatch.setenv("MONITORING_COMPACT_EVERY", "5")
+    absent = tmp_path / "absent.duckdb"
+    assert vacuum_now(absent) is True  # nothing to keep a count beside: DuckDB's default
+    assert counter_file(absent) is None
+    assert list(tmp_path.iterdir()) == []

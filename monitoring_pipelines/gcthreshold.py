@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import os
 
-from monitoring_pipelines.malloc import env_whole_number
+from monitoring_pipelines.envvars import env_whole_number
 
 DEFAULT_THRESHOLD = 10_000
 

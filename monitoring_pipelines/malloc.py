@@ -30,18 +30,10 @@ import ctypes.util
 import os
 import sys
 
+from monitoring_pipelines.envvars import env_whole_number
+
 DEFAULT_ARENAS = 2
 _M_ARENA_MAX = -8  # from glibc's malloc.h
-
-
-def env_whole_number(name: str, default: int, hint: str) -> int:
-    """The whole number in environment variable ``name`` (``default`` when unset); a
-    ValueError naming the variable, its value and ``hint`` otherwise."""
-    raw = os.environ.get(name, str(default))
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r}: expected a whole number ({hint})") from None
 
 
 def limit_arenas() -> int | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from monitoring_pipelines.malloc import env_whole_number
+from monitoring_pipelines.envvars import env_whole_number
 from monitoring_pipelines.store.sql import folder_beside
 
 COMPACT_EVERY = 20  # writable opens of the store per vacuuming one
@@ -75,9 +75,7 @@ def vacuum_now(database: Path) -> bool:
     return due
 
 
-def plan_vacuum(con: duckdb.DuckDBPyConnection, database: Path) -> bool:
-    """Set the open store's ``max_vacuum_tasks`` for this open (see the module); returns
-    whether its checkpoints vacuum."""
-    due = vacuum_now(database)
-    con.execute(f"SET GLOBAL max_vacuum_tasks = {DUCKDB_VACUUM_TASKS if due else 0}")
-    return due
+def plan_vacuum(con: duckdb.DuckDBPyConnection, database: Path) -> None:
+    """Set the open store's ``max_vacuum_tasks`` for this open (see the module)."""
+    tasks = DUCKDB_VACUUM_TASKS if vacuum_now(database) else 0
+    con.execute(f"SET GLOBAL max_vacuum_tasks = {tasks}")

@@ -1,4 +1,4 @@
-"""Parallel backfills against one DuckDB file: 30 days x 3 models materialized by five OS
+"""Parallel backfills against one DuckDB file: 15 days x 3 models materialized by five OS
 processes at once. Two of them execute Dagster runs on the multiprocess executor (every step
 a process of its own) through an instance configured as the project's dagster.yaml, the
 ``duckdb`` pool at limit 1; three call the same asset functions directly, outside any pool,
@@ -30,10 +30,10 @@ from tests.reliability.homes import (
 )
 
 MODELS = ["alpha", "beta", "gamma"]
-DAYS = day_range(date(2026, 2, 1), 30)
+DAYS = day_range(date(2026, 2, 1), 15)
 ROWS = 40
 ASSETS = WRITE_ASSETS
-DAGSTER_RUNS = [[f"{DAYS[14]}|alpha"], [f"{DAYS[15]}|beta"]]  # one run per process
+DAGSTER_RUNS = [[f"{DAYS[7]}|alpha"], [f"{DAYS[8]}|beta"]]  # one run per process
 DIRECT_PROCESSES = 3
 LOCK_ERROR = "could not set lock"
 

@@ -43,6 +43,7 @@ ROLES = {
 }
 INJECTION = 'x"; DROP TABLE metrics; --'
 SEEN = {"ingested": 0, "quarantined": 0, "config_rejected": 0, "crashes": 0}
+RAN: set[str] = set()  # the generators that ran in this process
 
 names = st.one_of(
     st.just(INJECTION),
@@ -175,6 +176,7 @@ def _state(con) -> tuple:
     n=st.integers(1, 12),
 )
 def test_hostile_files_are_ingested_or_quarantined(data, fmt, features, n):
+    RAN.add("isolated")
     with tempfile.TemporaryDirectory() as tmp:
         paths = ProjectPaths.at(tmp)
         spec = {
@@ -318,6 +320,7 @@ def _fingerprint(con, day_clause: str) -> tuple:
 )
 @given(data=st.data(), fmt=st.sampled_from(["parquet", "csv", "jsonl"]), n=st.integers(1, 8))
 def test_hostile_files_against_one_store(bulk_store, data, fmt, n):
+    RAN.add("one store")
     paths, cfg, con, state = bulk_store
     for old in (paths.home / "landing").glob(f"{D2}.*"):
         old.unlink()  # the previous example's file (ingested): one file per day here
@@ -405,5 +408,9 @@ def test_report_counts(record_property):
     record_property("hostile_counts", dict(SEEN, total_files=total))
     print(f"hostile inputs: {dict(SEEN, total_files=total)}")
     assert SEEN["crashes"] == 0
-    if total:  # the generators ran in this process (not deselected)
-        assert total + SEEN["config_rejected"] >= min(ISOLATED + EXAMPLES, 1000)
+    if RAN != {"isolated", "one store"}:  # deselected, or run by other pytest-xdist workers
+        pytest.skip(
+            f"generators run in this process: {sorted(RAN)}; the counts add up only where "
+            "both ran (`make test` keeps a file's tests in one worker: --dist loadfile)"
+        )
+    assert total + SEEN["config_rejected"] >= min(ISOLATED + EXAMPLES, 1000)

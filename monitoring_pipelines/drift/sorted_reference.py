@@ -9,7 +9,8 @@ sorted, with its prefix sums, and kept for the process (keyed on the loaded refe
 - KS: the largest gap between the two empirical CDFs is reached at a day's value or just
   before one (between two of the day's values its CDF is constant and the reference's is
   monotone), so both CDFs are evaluated there, on each side. The p-value is scipy's own
-  asymptotic one (``kstwo.sf(D, round(n m / (n + m)))``, as ``ks_2samp(method='asymp')``).
+  asymptotic one (``kstwo.sf(D, round(n m / (n + m)))``, as ``ks_2samp(method='asymp')``),
+  summed in one pass where scipy loops (:mod:`~monitoring_pipelines.drift.kolmogorov`).
 - Wasserstein-1 = the integral of |F_ref - F_day|. Between two consecutive day values F_day
   is a constant t and F_ref is monotone, so the integral splits at the reference's t-quantile
   into two pieces whose values follow from G(x) = integral of F_ref up to x, which the prefix
@@ -27,8 +28,8 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-from scipy.stats import kstwo
 
+from monitoring_pipelines.drift.kolmogorov import kstwo_sf
 from monitoring_pipelines.store.derived import digest, kept_file, releasable
 from monitoring_pipelines.store.sql import database_path, folder_beside
 
@@ -151,7 +152,7 @@ def ks_2samp_sorted(
     d = float(max(d_right.max(), d_left.max()))
     big, small = max(n, m), min(n, m)
     en = big * small / (big + small)
-    p = float(np.clip(kstwo.sf(d, np.round(en)), 0, 1))
+    p = float(np.clip(kstwo_sf(d, float(np.round(en))), 0, 1))
     return d, p
 
 

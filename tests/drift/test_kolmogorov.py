@@ -39,6 +39,14 @@ def test_smirnov_sum_equals_scipy(n):
         assert kg.smirnov_sf(n, d) == pytest.approx(special.smirnov(n, d), rel=1e-11)
 
 
+def test_summed_in_bounded_chunks(monkeypatch):
+    n, d = 32258, 0.02
+    whole = kg.smirnov_sf(n, d)
+    monkeypatch.setattr(kg, "CHUNK", 1000)  # 32 chunks, the last one partial
+    assert kg.smirnov_sf(n, d) == pytest.approx(whole, rel=1e-13)
+    assert kg.smirnov_sf(n, d) == pytest.approx(special.smirnov(n, d), rel=1e-11)
+
+
 def test_the_band_does_not_call_scipys_loop(monkeypatch):
     n, d = 32258, 0.02  # n d² = 12.9: scipy sums 31,613 terms one by one here
     want = stats.kstwo.sf(d, n)

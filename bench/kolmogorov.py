@@ -10,7 +10,7 @@ largest relative difference over the band.
 from __future__ import annotations
 
 import argparse
-import time
+import timeit
 
 import numpy as np
 from scipy.stats import kstwo
@@ -27,12 +27,7 @@ NX2 = [2.2, 3.0, 5.0, 10.0, 30.0, 100.0, 300.0]
 
 
 def best_ms(f, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times) * 1000
+    return min(timeit.repeat(f, number=1, repeat=repeat)) * 1000
 
 
 def main() -> None:

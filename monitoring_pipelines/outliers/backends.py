@@ -6,7 +6,8 @@ outlying), in two backends chosen by ``outliers.backend``.
 covariance of the numeric features' z-scores, see ``detector.mahalanobis_columns``; each day is
 scored on a copy of that state, so a day never changes the stored detector, though within a day
 the copy keeps updating as alibi does, with values clipped at ``std_clip`` standard deviations).
-alibi-detect is BSL-licensed since 0.11.5 and is imported only when chosen.
+alibi-detect is BSL-licensed since 0.11.5 and is imported only when chosen, and then without
+its package's eager imports of what the outlier layer does not use (:mod:`.lazy_alibi`).
 
 ``sklearn``: ``sklearn.ensemble.IsolationForest`` (score = minus ``score_samples``) and the
 squared Mahalanobis distance to the reference mean with the reference covariance (numpy, its
@@ -22,6 +23,7 @@ import numpy as np
 from sklearn.ensemble import IsolationForest
 
 from monitoring_pipelines.config.outliers import OutlierBackend, OutlierDetectorName
+from monitoring_pipelines.outliers import lazy_alibi
 
 
 class Detector(Protocol):
@@ -61,6 +63,7 @@ class AlibiIForest:
     """alibi-detect ``IForest``."""
 
     def __init__(self, n_estimators: int, seed: int) -> None:
+        lazy_alibi.register()
         from alibi_detect.od import IForest
 
         self.model = IForest(threshold=np.inf, n_estimators=n_estimators)  # ours apply
@@ -87,6 +90,7 @@ class AlibiMahalanobis:
     """
 
     def fit(self, X: np.ndarray) -> None:
+        lazy_alibi.register()
         from alibi_detect.od import Mahalanobis
 
         self.mean = X.mean(axis=0)

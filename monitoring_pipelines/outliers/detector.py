@@ -15,6 +15,7 @@ import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.config.outliers import OutlierBackend, OutlierDetectorName
+from monitoring_pipelines.outliers import lazy_alibi
 from monitoring_pipelines.outliers.backends import Detector, make_detector
 from monitoring_pipelines.outliers.encoding import Encoder
 from monitoring_pipelines.store.sql import model_row, qi, reference_table
@@ -152,6 +153,10 @@ def save_detector(con: duckdb.DuckDBPyConnection, state: OutlierDetector) -> Non
 
 
 def load_detector(con: duckdb.DuckDBPyConnection, model: str) -> OutlierDetector | None:
-    """The model's stored detector, or None when none was fitted yet."""
+    """The model's stored detector, or None when none was fitted yet. An alibi-detect state
+    is unpickled with alibi-detect's package loaded lazily (:mod:`.lazy_alibi`)."""
     row = model_row(con, TABLE, model, "state")
-    return pickle.loads(row[0]) if row else None
+    if not row:
+        return None
+    lazy_alibi.register()
+    return pickle.loads(row[0])

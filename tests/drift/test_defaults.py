@@ -126,9 +126,9 @@ def test_the_domain_classifier_on_its_thread_gives_the_in_line_figure(monkeypatc
     profile = fit_profile(con, cfg)
     real, threads = multivariate.domain_auroc, []
 
-    def spy(ref, cur, seed):
+    def spy(ref, cur, seed, categorical):
         threads.append(threading.current_thread().name)
-        return real(ref, cur, seed)
+        return real(ref, cur, seed, categorical)
 
     monkeypatch.setattr(multivariate, "domain_auroc", spy)
     result = calculate_drift(con, cfg, profile, DAY)
@@ -138,10 +138,11 @@ def test_the_domain_classifier_on_its_thread_gives_the_in_line_figure(monkeypatc
     state, s = profile["multivariate"], cfg.drift
     cur = multivariate._frame(con, cfg, day_relation(cfg, FEATURE, DAY), s.domain_rows)
     ref = multivariate._frame(con, cfg, reference_relation(cfg), len(cur))
-    in_line = real(multivariate._encode(ref, state), multivariate._encode(cur, state), s.seed)
+    encoded = multivariate._encode(ref, state), multivariate._encode(cur, state)
+    in_line = real(*encoded, s.seed, multivariate.categorical_mask(state))
     assert auc == in_line and auc > 0.7
 
-    def broken(ref, cur, seed):
+    def broken(ref, cur, seed, categorical):
         raise RuntimeError("classifier failed")
 
     monkeypatch.setattr(multivariate, "domain_auroc", broken)

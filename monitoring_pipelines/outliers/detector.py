@@ -154,9 +154,11 @@ def save_detector(con: duckdb.DuckDBPyConnection, state: OutlierDetector) -> Non
 
 def load_detector(con: duckdb.DuckDBPyConnection, model: str) -> OutlierDetector | None:
     """The model's stored detector, or None when none was fitted yet. An alibi-detect state
-    is unpickled with alibi-detect's package loaded lazily (:mod:`.lazy_alibi`)."""
-    row = model_row(con, TABLE, model, "state")
+    is unpickled with alibi-detect's package loaded lazily (:mod:`.lazy_alibi`); a
+    scikit-learn one leaves alibi-detect alone."""
+    row = model_row(con, TABLE, model, "state, backend")
     if not row:
         return None
-    lazy_alibi.register()
+    if row[1] == OutlierBackend.alibi.value:
+        lazy_alibi.register()
     return pickle.loads(row[0])

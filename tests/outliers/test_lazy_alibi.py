@@ -78,3 +78,24 @@ assert "transformers" not in sys.modules
     got = np.load(tmp_path / "scores.npy")
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     assert got[-5:].min() > np.median(got[:40])  # the shifted rows score as outliers
+
+
+def test_a_scikit_learn_state_loads_without_alibi_detect(tmp_path):
+    """The one-line switch to the BSL-free backend keeps alibi-detect out of the process."""
+    out = run_fresh(
+        f"""
+import sys
+import duckdb, numpy as np
+from monitoring_pipelines.outliers.detector import fit_detector, load_detector, save_detector
+from tests.outliers.test_detectors import _cfg, _rows
+con = duckdb.connect({str(tmp_path / "store.duckdb")!r})
+for backend in ("sklearn", "alibi"):
+    save_detector(con, fit_detector(_cfg(backend), _rows(400, np.random.default_rng(0))))
+    assert ("alibi_detect" in sys.modules) == (backend == "alibi")
+    for name in [m for m in sys.modules if m.startswith("alibi_detect")]:
+        del sys.modules[name]
+    state = load_detector(con, "toy")
+    print(backend, state.backend, "alibi_detect" in sys.modules)
+"""
+    )
+    assert out.stdout.split("\n")[:2] == ["sklearn sklearn False", "alibi alibi True"]

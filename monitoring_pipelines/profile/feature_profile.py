@@ -12,6 +12,7 @@ from monitoring_pipelines.store.metrics import Metric
 from monitoring_pipelines.store.sql import predictions_table, qi
 
 NUMERIC_STATS = ("null_rate", "nonfinite_rate", "mean", "std", "min", "p05", "p50", "p95", "max")
+QUANTILES = (0.05, 0.5, 0.95)  # p05, p50, p95
 
 
 def _numeric_sql(col: str) -> list[str]:
@@ -23,9 +24,7 @@ def _numeric_sql(col: str) -> list[str]:
         f"avg({fin})",
         f"stddev_samp({fin})",
         f"min({fin})",
-        f"quantile_cont({fin}, 0.05)",
-        f"quantile_cont({fin}, 0.5)",
-        f"quantile_cont({fin}, 0.95)",
+        f"quantile_cont({fin}, {list(QUANTILES)})",  # one sort for the three (NULL: no value)
         f"max({fin})",
     ]
 
@@ -43,7 +42,9 @@ def feature_profile(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date)
     out: list[Metric] = []
     it = iter(values)
     for f in cfg.features.numeric:
-        out += [Metric(stat, next(it), subject=f) for stat in NUMERIC_STATS]
+        null_rate, nonfinite, mean, std, low, quantiles, high = (next(it) for _ in range(7))
+        figures = [null_rate, nonfinite, mean, std, low, *(quantiles or [None] * 3), high]
+        out += [Metric(stat, v, subject=f) for stat, v in zip(NUMERIC_STATS, figures, strict=True)]
     for f in cfg.features.categorical:
         out += [Metric("null_rate", next(it), subject=f), Metric("distinct", next(it), subject=f)]
     for f in cfg.features.categorical:

@@ -103,7 +103,8 @@ def test_feature_profile_matches_pandas(con, toy, home):
     assert prof[("null_rate", "x1")] == pytest.approx(0.1)
     assert prof[("mean", "x1")] == pytest.approx(x1.mean())
     assert prof[("std", "x1")] == pytest.approx(x1.std(ddof=1))
-    assert prof[("p95", "x1")] == pytest.approx(np.quantile(x1, 0.95))
+    for stat, q in [("p05", 0.05), ("p50", 0.5), ("p95", 0.95)]:
+        assert prof[(stat, "x1")] == pytest.approx(np.quantile(x1, q))
     x2 = f["x2"][np.isfinite(f["x2"])]
     assert prof[("nonfinite_rate", "x2")] == pytest.approx(1 / 500)
     assert prof[("max", "x2")] == pytest.approx(x2.max())
@@ -111,3 +112,14 @@ def test_feature_profile_matches_pandas(con, toy, home):
     assert prof[("top_share", "color")] == pytest.approx(
         f["color"].value_counts(normalize=True).iloc[0]
     )
+
+
+def test_feature_profile_of_a_column_without_a_finite_value(con, toy, home):
+    f = toy_frame(START, n=100, seed=6)
+    f["x1"] = np.where(np.arange(100) % 2 == 0, np.nan, np.inf)
+    _store(con, toy, home, {START: f})
+    prof = {(m.metric, m.subject): m.value for m in feature_profile(con, toy, START)}
+    assert prof[("nonfinite_rate", "x1")] == pytest.approx(1.0)
+    for stat in ("mean", "min", "p05", "p50", "p95", "max"):
+        assert prof[(stat, "x1")] is None, stat
+    assert prof[("p50", "x2")] == pytest.approx(np.quantile(f["x2"], 0.5))

@@ -7,8 +7,8 @@ AUC is 0.5 when the day is indistinguishable from the reference. Trees see inter
 change in how features go together shows even when no marginal moves. A categorical feature is
 one column of level codes that the trees split natively (its ``MAX_CATEGORIES`` most frequent
 reference levels, one code for every other level, missing values as missing): a split may
-group any levels, and the histograms cover one column per feature instead of one per level,
-about half the classifier's time at W1's 5 categorical features (63 one-hot columns before).
+group any levels, and the histograms cover one column per feature instead of one per level
+(W1's 5 categorical features were 63 one-hot columns): 0.33 s a W1 day instead of 0.55 s.
 
 PCA reconstruction error (numeric features, standardized on the reference): PCA keeps
 ``pca_variance`` of the reference's variance; the mean squared reconstruction error of the

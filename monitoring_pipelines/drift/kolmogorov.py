@@ -6,9 +6,9 @@ For n > 140 and 2.2 <= n d² < 370 scipy takes the survival function as twice th
 one-sided Smirnov probability, ``2 * scipy.special.smirnov(n, d)``, the sum of Birnbaum and
 Tingey over v = 0 .. floor(n (1 - d)), evaluated term by term. That band is where a moderate
 shift lands (at n = 32,258, a W1 day against its reference: D from 0.0083 to 0.107), and
-the loop costs O(n): 41 ms a call at n = 32,258, 230 ms at 166,667 and 1.5 s at 1,000,000 on
-the bench machine, per numeric column and day. Here the same sum is vectorised, a million
-terms at a time (memory stays a few 8 MB arrays whatever n is). Each term,
+the loop costs O(n): 41-50 ms a call at n = 32,258, 230 ms at 142,857 (a 5M day) and 1.5 s
+at 1,000,000 on the bench machine, per numeric column and day. Here the same sum is
+vectorised, a million terms at a time (memory stays a few 8 MB arrays whatever n is). Each term,
 C(n, v) d (d + v/n)^(v-1) (1 - d - v/n)^(n-v), is the binomial probability of v successes
 in n trials at e = d + v/n, times d / e; scipy's ``binom.pmf``
 (Boost's, accurate to a few ulps where a log-gamma formula would lose ~1e-9 to cancellation

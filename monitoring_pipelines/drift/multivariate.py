@@ -70,7 +70,7 @@ def _encode(frame: pd.DataFrame, state: dict[str, Any]) -> np.ndarray:
         codes[codes < 0] = len(cats)  # a level outside the top ones
         codes[values.isna().to_numpy()] = np.nan
         parts.append(codes[:, None])
-    return np.hstack(parts) if parts else np.empty((len(frame), 0))
+    return np.hstack(parts)  # the numeric block is always there, (n, 0) without numerics
 
 
 def categorical_mask(state: dict[str, Any]) -> np.ndarray | None:

@@ -107,7 +107,7 @@ def _read(file: Path) -> GroupTable:
     meta = json.loads(data.schema.metadata[b"group_table"])
     groups = pd.DataFrame(
         {
-            # object arrays of str and None, as to_pylist() gives, a third of its time
+            # object arrays of str and None, as to_pylist() gives, in about half its time
             **{c: data.column(c).to_numpy(zero_copy_only=False) for c in PARTS},
             **{c: data.column(c).to_numpy() for c in ("n", "s", "ss")},
         }

@@ -3,6 +3,9 @@ the counter, the setting each open gets, and what DuckDB does with it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import duckdb
 import pytest
 
@@ -108,3 +111,96 @@ def test_no_store_file_no_count(tmp_path, monkeypatch):
     assert vacuum_now(absent) is True  # nothing to keep a count beside: DuckDB's default
     assert counter_file(absent) is None
     assert list(tmp_path.iterdir()) == []
+
+
+# --- the store's memory cap (MONITORING_STORE_MEMORY) -------------------------------------
+
+CLOSE_CHILD = """
+import os, re, sys
+os.environ["MONITORING_STORE_MEMORY"] = sys.argv[2]
+os.environ["MONITORING_COMPACT_EVERY"] = "1"
+from monitoring_pipelines.store.connection import connect
+
+def peak_mb():  # this process image's own peak (ru_maxrss would start at the parent's)
+    status = open("/proc/self/status").read()
+    return int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 1024
+
+con = connect(sys.argv[1])
+before = peak_mb()
+con.execute("INSERT INTO t SELECT * FROM t WHERE day = 0 LIMIT 10")
+con.close()  # the checkpoint that vacuums: merges every day's partly filled row group
+print(peak_mb() - before)
+"""
+
+
+DAYS = "SELECT day, count(*), round(sum(x3), 6) FROM t GROUP BY day ORDER BY day"
+
+
+def _memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_store_opens_capped_at_one_gigabyte_by_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("MONITORING_STORE_MEMORY", raising=False)
+    db = tmp_path / "store.duckdb"
+    con = connect(db)
+    assert _memory_limit(con) == "953.6 MiB"  # 1GB, as DuckDB prints it
+    con.close()
+    ro = connect(db, read_only=True)
+    assert _memory_limit(ro) == "953.6 MiB"
+    ro.close()
+    monkeypatch.setenv("MONITORING_STORE_MEMORY", "512MB")
+    con = connect(db)
+    assert _memory_limit(con) == "488.2 MiB"
+    con.close()
+
+
+def test_store_memory_zero_keeps_duckdbs_default(tmp_path, monkeypatch):
+    with duckdb.connect() as plain:
+        default = _memory_limit(plain)
+    monkeypatch.setenv("MONITORING_STORE_MEMORY", "0")
+    con = connect(tmp_path / "store.duckdb")
+    assert _memory_limit(con) == default
+    con.close()
+
+
+def test_bad_store_memory_is_named_and_the_store_released(tmp_path, monkeypatch):
+    db = tmp_path / "store.duckdb"
+    monkeypatch.setenv("MONITORING_STORE_MEMORY", "lots")
+    with pytest.raises(ValueError, match=r"MONITORING_STORE_MEMORY='lots'.*1GB"):
+        connect(db)
+    monkeypatch.setenv("MONITORING_STORE_MEMORY", "1GB")
+    with duckdb.connect(str(db)) as other:  # the failed open did not keep the file's lock
+        assert other.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_the_cap_bounds_the_vacuuming_checkpoint(tmp_path):
+    """10 appended days of 170,000 rows, each leaving a partly filled row group: the close that
+    merges them took ~430 MB more than the open without a cap, ~70 MB with a 64 MB cap, and
+    the merged rows are the same."""
+    db = tmp_path / "store.duckdb"
+    cols = ", ".join(f"random() AS x{i}" for i in range(12))
+    for day in range(10):
+        with duckdb.connect(str(db)) as con:
+            con.execute("SET GLOBAL max_vacuum_tasks = 0")  # leave the days unmerged
+            con.execute(f"CREATE TABLE IF NOT EXISTS t AS SELECT 0 AS day, {cols} LIMIT 0")
+            con.execute(f"INSERT INTO t SELECT {day}, {cols} FROM range(170000)")
+    with duckdb.connect(str(db), read_only=True) as con:
+        before = con.execute(DAYS).fetchall()
+        assert _row_groups(con, "t") == 20  # a full one and a partial one a day
+    grown = {}
+    for cap in ("0", "64MB"):
+        copy = tmp_path / f"copy-{cap}.duckdb"
+        copy.write_bytes(db.read_bytes())
+        out = subprocess.run(
+            [sys.executable, "-c", CLOSE_CHILD, str(copy), cap],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        grown[cap] = int(out.stdout)
+        with duckdb.connect(str(copy), read_only=True) as con:
+            assert _row_groups(con, "t") < 20
+            after = con.execute(DAYS).fetchall()
+        assert [r[:2] for r in after] == [(0, 170010)] + [r[:2] for r in before[1:]]
+        assert after[1:] == before[1:]
+    assert grown["0"] > 250, grown  # DuckDB's default lets the merge hold it all
+    assert grown["64MB"] < 150, grown

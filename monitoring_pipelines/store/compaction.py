@@ -9,11 +9,16 @@ rows deleted from a merged row group and written again) 0.65-0.75 s every time, 
 still dropped; a day's rows stay in a row group of their own (33,000 rows instead of up to
 122,880) and rows deleted from a shared one keep their space.
 
-So the store vacuums at one writable open in :data:`COMPACT_EVERY` (the count kept in
+So the store vacuums at one writable open in :data:`COMPACT_EVERY`, or sooner when the rows
+stored have grown by :data:`COMPACT_ROWS` since the last vacuum (both kept in
 ``<store>.derived/writable-opens``): that checkpoint merges everything accumulated since the
-last one (8 such days: 0.82 s, after which the predictions and metrics tables are back to
-full row groups). ``MONITORING_COMPACT_EVERY=1`` vacuums at every checkpoint, as DuckDB does
-by default. A counter that cannot be read or written leaves DuckDB's default in place.
+last one (8 W1 days: 0.82 s, after which the predictions and metrics tables are back to full
+row groups). The row count keeps each merge in proportion to the rows behind it: at 5M
+analysis rows a month, 20 days held 1.2 GB of DuckDB memory at the close (a day appends about
+550,000 rows across the tables, W1 about 110,000, so W1 still vacuums about once in 20 days).
+``MONITORING_COMPACT_EVERY=1`` vacuums at every checkpoint, as DuckDB does by default;
+``MONITORING_COMPACT_ROWS=0`` counts opens only. A counter that cannot be read or written leaves
+DuckDB's default in place.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from monitoring_pipelines.envvars import env_whole_number
 from monitoring_pipelines.store.sql import folder_beside
 
 COMPACT_EVERY = 20  # writable opens of the store per vacuuming one
+COMPACT_ROWS = 2_000_000  # rows stored since the last vacuum that call for one
 DUCKDB_VACUUM_TASKS = 100  # DuckDB's default max_vacuum_tasks
 COUNTER = "writable-opens"
 
@@ -48,27 +54,54 @@ def counter_file(database: Path) -> Path | None:
     return None if folder is None else folder / COUNTER
 
 
-def vacuum_now(database: Path) -> bool:
-    """Count one writable open of ``database``; True when this open's checkpoints are to
-    vacuum (every :func:`compact_every`-th open, and whenever the count cannot be kept)."""
+def compact_rows() -> int:
+    """Rows grown per vacuum: ``MONITORING_COMPACT_ROWS`` (default 2,000,000; 0: opens only)."""
+    rows = env_whole_number("MONITORING_COMPACT_ROWS", COMPACT_ROWS, "0 counts opens only")
+    if rows < 0:
+        raise ValueError(f"MONITORING_COMPACT_ROWS={rows}: expected 0 or more")
+    return rows
+
+
+def stored_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows in the open store's tables (DuckDB's own count, kept in its metadata)."""
+    return int(
+        con.execute(
+            "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND NOT temporary"
+        ).fetchone()[0]
+    )
+
+
+def vacuum_now(database: Path, rows: int | None = None) -> bool:
+    """Count one writable open of ``database`` holding ``rows`` rows; True when this open's
+    checkpoints are to vacuum: every :func:`compact_every`-th open, when the rows have grown
+    by :func:`compact_rows` since the last vacuum, and whenever the count cannot be kept."""
     every = compact_every()
+    grow = compact_rows()
     if every == 1:
         return True
     file = counter_file(database)
     if file is None:
         return True
     try:
-        seen = int(file.read_text() or 0)
+        fields = file.read_text().split()
+        seen = int(fields[0]) if fields else 0
+        base = int(fields[1]) if len(fields) > 1 else None
     except FileNotFoundError:
-        seen = 0
+        seen, base = 0, None
     except (OSError, ValueError):
-        seen = every - 1  # unreadable: vacuum now and start again
+        seen, base = every - 1, None  # unreadable: vacuum now and start again
+    if base is None:  # no count of rows yet: from here on
+        base = rows
     seen += 1
-    due = seen >= every
+    due = seen >= every or (
+        grow > 0 and rows is not None and base is not None and rows - base >= grow
+    )
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
-        tmp.write_text(str(0 if due else seen))
+        kept = rows if due else base
+        tmp.write_text(f"{0 if due else seen}" + ("" if kept is None else f" {kept}"))
         os.replace(tmp, file)
     except OSError:
         return True
@@ -77,5 +110,5 @@ def vacuum_now(database: Path) -> bool:
 
 def plan_vacuum(con: duckdb.DuckDBPyConnection, database: Path) -> None:
     """Set the open store's ``max_vacuum_tasks`` for this open (see the module)."""
-    tasks = DUCKDB_VACUUM_TASKS if vacuum_now(database) else 0
+    tasks = DUCKDB_VACUUM_TASKS if vacuum_now(database, stored_rows(con)) else 0
     con.execute(f"SET GLOBAL max_vacuum_tasks = {tasks}")

@@ -9,7 +9,7 @@ import sys
 import duckdb
 import pytest
 
-from monitoring_pipelines.store.compaction import counter_file, vacuum_now
+from monitoring_pipelines.store.compaction import counter_file, stored_rows, vacuum_now
 from monitoring_pipelines.store.connection import connect
 
 DAY_ROWS = 40_000  # an append this large gets a row group of its own
@@ -47,10 +47,10 @@ def test_every_nth_writable_open_vacuums(tmp_path, monkeypatch):
         seen.append(_tasks(con))
         con.close()
     assert seen == [0, 0, 100, 0, 0, 100, 0]
-    assert counter_file(db).read_text() == "1"
+    assert counter_file(db).read_text() == "1 0"  # opens since the last vacuum, rows then
     ro = connect(db, read_only=True)  # a reader changes nothing and is not counted
     ro.close()
-    assert counter_file(db).read_text() == "1"
+    assert counter_file(db).read_text() == "1 0"
 
 
 def test_every_one_is_duckdbs_default(tmp_path, monkeypatch):
@@ -103,6 +103,63 @@ def test_days_stay_in_own_row_groups_until_the_vacuuming_open_merges_them(tmp_pa
         ).fetchall()
     assert after[:5] == before
     assert after[5][:2] == (5, DAY_ROWS)
+
+
+def test_rows_grown_since_the_last_vacuum_call_for_one(tmp_path, monkeypatch):
+    """Days of 40,000 rows with a trigger at 100,000: the open that finds 120,000 rows more
+    than at the last vacuum vacuums, and counting starts again from there."""
+    monkeypatch.setenv("MONITORING_COMPACT_EVERY", "100")
+    monkeypatch.setenv("MONITORING_COMPACT_ROWS", "100000")
+    db = tmp_path / "store.duckdb"
+    seen = []
+    for day in range(7):
+        con = connect(db)
+        seen.append((stored_rows(con), _tasks(con)))
+        con.close()
+        _append_day(db, day)  # a writable open of its own
+    # each day two writable opens (this check, then the append): rows as each check found them
+    assert [r for r, _ in seen] == [0, 40_000, 80_000, 120_000, 160_000, 200_000, 240_000]
+    assert [r for r, tasks in seen if tasks == 100] == [120_000, 240_000]
+    assert counter_file(db).read_text() == "1 240000"
+
+
+def test_rows_are_counted_across_tables_and_fewer_rows_call_for_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("MONITORING_COMPACT_ROWS", "100000")
+    db = tmp_path / "store.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE a AS SELECT range AS i FROM range(70000)")
+        con.execute("CREATE TABLE b AS SELECT range AS i FROM range(20000)")
+        assert stored_rows(con) == 90_000
+    assert vacuum_now(db, 40_000) is False  # the first count: rows from here on
+    assert vacuum_now(db, 10_000) is False  # fewer rows (a retention purge): nothing due
+    assert vacuum_now(db, 139_999) is False
+    assert vacuum_now(db, 140_000) is True
+    assert counter_file(db).read_text() == "0 140000"
+
+
+def test_a_count_of_opens_only_is_read_and_rows_counted_from_then(tmp_path, monkeypatch):
+    """The counter as it was before rows were counted ("<opens>"): no vacuum forced by it."""
+    monkeypatch.setenv("MONITORING_COMPACT_EVERY", "20")
+    db = tmp_path / "store.duckdb"
+    connect(db).close()
+    counter_file(db).write_text("5")
+    assert vacuum_now(db, 5_000_000) is False
+    assert counter_file(db).read_text() == "6 5000000"
+
+
+def test_compact_rows_zero_counts_opens_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("MONITORING_COMPACT_EVERY", "3")
+    monkeypatch.setenv("MONITORING_COMPACT_ROWS", "0")
+    db = tmp_path / "store.duckdb"
+    connect(db).close()  # the first open, counted
+    assert [vacuum_now(db, rows) for rows in (10**9, 2 * 10**9)] == [False, True]
+
+
+@pytest.mark.parametrize("value", ["-1", "many"])
+def test_bad_compact_rows_is_named(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("MONITORING_COMPACT_ROWS", value)
+    with pytest.raises(ValueError, match="MONITORING_COMPACT_ROWS"):
+        connect(tmp_path / "store.duckdb")
 
 
 def test_no_store_file_no_count(tmp_path, monkeypatch):

@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
-
 
 @dataclass
 class Notifier:
@@ -46,6 +44,8 @@ class Notifier:
         return record
 
     def _post(self, url: str, body: dict[str, Any]) -> str:
+        import requests  # only with a webhook configured: 60 ms of every cold process
+
         try:
             r = requests.post(url, json=body, timeout=self.timeout_seconds)
             return "ok" if r.ok else f"HTTP {r.status_code}"

@@ -114,6 +114,19 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def test_requests_is_imported_only_to_post():
+    """The notifier's HTTP client (60 ms to import) is loaded when an alert is posted, not
+    by every process that loads the definitions."""
+    from tests.fresh_interpreter import run_fresh
+
+    out = run_fresh(
+        "import sys\n"
+        "import monitoring_pipelines.definitions, monitoring_pipelines.alerts.notifier\n"
+        "print('requests' in sys.modules)"
+    )
+    assert out.stdout.strip() == "False"
+
+
 def test_notifier_logs_and_posts_to_webhook_and_slack(tmp_path):
     server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=server.serve_forever, daemon=True).start()

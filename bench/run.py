@@ -83,6 +83,27 @@ def collected(name: str, out: Path) -> dict:
     return res
 
 
+def collect(out: Path, tag: str) -> dict:
+    """``--collect``: the size's results JSON with the measurements whose files in ``out``
+    are newer than it (a run interrupted before it wrote the JSON), each marked with its
+    file's time and as collected: a file holds the last of a measurement's repeated runs
+    only, so a measurement the JSON already has from the same run (with the median of its
+    repeats) is kept as it is."""
+    prev = out / f"results-{tag}.json"
+    info = json.loads(prev.read_text()) if prev.exists() else {}
+    written = prev.stat().st_mtime if prev.exists() else 0.0
+    res = info.setdefault("results", {})
+    files = {"newday": "new_day"}
+    for f in sorted(out.glob(f"*-{tag}.time")):
+        name = files.get(f.name.removesuffix(f"-{tag}.time"), f.name.removesuffix(f"-{tag}.time"))
+        if name in res and f.stat().st_mtime <= written:
+            continue
+        when = datetime.fromtimestamp(f.stat().st_mtime, UTC).isoformat(timespec="seconds")
+        res[name] = {**collected(name, f.with_suffix(".json")), "run_of": when, "collected": True}
+    prev.write_text(json.dumps(info, indent=2, default=str))
+    return info
+
+
 class TreeRss(threading.Thread):
     """Samples (every 0.2 s) the summed memory of a process and all its descendants:
     /usr/bin/time's peak is that of the largest single process, which understates a run
@@ -528,10 +549,13 @@ def table(info: dict) -> str:
 
     def row(name, res, note=""):
         wall = wall_of(res)
-        if res.get("run_of") and info.get("date") and res["run_of"] != info["date"]:
-            note = f"from the runner's run of {res['run_of'][:16].replace('T', ' ')} UTC" + (
+        when = str(res.get("run_of", ""))[:16].replace("T", " ")
+        if res.get("collected"):  # see collect()
+            note = f"collected from bench/out: the last of its runs, ended {when} UTC" + (
                 f"; {note}" if note else ""
             )
+        elif res.get("run_of") and info.get("date") and res["run_of"] != info["date"]:
+            note = f"from the runner's run of {when} UTC" + (f"; {note}" if note else "")
         reps = res.get("repeats")
         if mixed and not reps and "samples" not in res:
             note = "one run" + (f"; {note}" if note else "")
@@ -814,15 +838,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     if args.collect:
-        tag = str(args.analysis_rows)
-        prev = OUT / f"results-{tag}.json"
-        info = json.loads(prev.read_text()) if prev.exists() else {}
-        res = info.setdefault("results", {})
-        files = {"newday": "new_day"}
-        for f in OUT.glob(f"*-{tag}.time"):
-            stem = f.name.removesuffix(f"-{tag}.time")
-            res[files.get(stem, stem)] = collected(files.get(stem, stem), f.with_suffix(".json"))
-        prev.write_text(json.dumps(info, indent=2, default=str))
+        info = collect(OUT, str(args.analysis_rows))
         print(table(info))
         print(f"\nwrote {write_results()}")
         return 0

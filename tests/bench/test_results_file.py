@@ -2,6 +2,7 @@
 or the hand-written notes."""
 
 import json
+import os
 
 from bench import run
 
@@ -134,3 +135,40 @@ def test_rows_a_run_did_not_measure_are_carried_over_with_their_date():
     again = run.carry_over(out, new)
     assert run._table_rows(again)[3:] == rows[3:]
     assert run.carry_over("", new) == new
+
+
+def _measurement(out, stem: str, wall: float, mtime: float) -> None:
+    """The files a measurement leaves in bench/out: its JSON and its ``/usr/bin/time`` line."""
+    (out / f"{stem}-1000.json").write_text(json.dumps({"seconds": wall}))
+    time_file = out / f"{stem}-1000.time"
+    time_file.write_text(f"{wall} {wall} 0.5 204800\n")
+    os.utime(time_file, (mtime, mtime))
+
+
+def test_collect_keeps_the_runs_median_and_marks_what_it_collects(tmp_path):
+    """``--collect`` after a finished run: the JSON's median of 3 stays (the file holds only
+    the last run); a measurement whose files came after the JSON (an interrupted run) is
+    collected and says so in the table."""
+    out = tmp_path
+    results = out / "results-1000.json"
+    median = {"name": "new_day", "process_wall": 10.2, "cpu_seconds": 11.5,
+              "repeats": {"wall": [10.2, 9.8, 11.1], "cpu": [11.5, 11.3, 12.7],
+                          "peak_mb": [1, 2, 3], "tree_peak_mb": [1, 2, 3], "failed": 0},
+              "run_of": "2026-12-07T04:08:40+00:00"}  # fmt: skip
+    results.write_text(
+        json.dumps({"date": "2026-12-07T04:08:40+00:00", "results": {"new_day": median}})
+    )
+    written = results.stat().st_mtime
+    _measurement(out, "newday", 11.1, written - 60)  # the same run's last repeat
+    _measurement(out, "floor", 2.9, written + 60)  # a later, interrupted run
+    info = run.collect(out, "1000")
+    assert info["results"]["new_day"] == median
+    floor = info["results"]["floor"]
+    assert floor["process_wall"] == 2.9 and floor["collected"] is True
+    assert json.loads(results.read_text())["results"]["floor"]["collected"] is True
+    text = run.table(info)
+    floor_row = next(line for line in text.splitlines() if line.startswith("| floor"))
+    assert "collected from bench/out: the last of its runs, ended" in floor_row
+    new_day = next(line for line in text.splitlines() if "(new_day)" in line)
+    assert "median of 3 (wall 10.2 s / 9.8 s / 11.1 s" in new_day
+    assert "collected" not in new_day

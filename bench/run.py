@@ -95,7 +95,8 @@ def collect(out: Path, tag: str) -> dict:
     res = info.setdefault("results", {})
     files = {"newday": "new_day"}
     for f in sorted(out.glob(f"*-{tag}.time")):
-        name = files.get(f.name.removesuffix(f"-{tag}.time"), f.name.removesuffix(f"-{tag}.time"))
+        stem = f.name.removesuffix(f"-{tag}.time")
+        name = files.get(stem, stem)
         if name in res and f.stat().st_mtime <= written:
             continue
         when = datetime.fromtimestamp(f.stat().st_mtime, UTC).isoformat(timespec="seconds")

@@ -15,7 +15,8 @@ stored have grown by :data:`COMPACT_ROWS` since the last vacuum (both kept in
 last one (8 W1 days: 0.82 s, after which the predictions and metrics tables are back to full
 row groups). The row count keeps each merge in proportion to the rows behind it: at 5M
 analysis rows a month, 20 days held 1.2 GB of DuckDB memory at the close (a day appends about
-550,000 rows across the tables, W1 about 110,000, so W1 still vacuums about once in 20 days).
+550,000 rows across the tables, W1 about 110,000, so W1 still vacuums about once in 18-20
+days).
 ``MONITORING_COMPACT_EVERY=1`` vacuums at every checkpoint, as DuckDB does by default;
 ``MONITORING_COMPACT_ROWS=0`` counts opens only. A counter that cannot be read or written leaves
 DuckDB's default in place.

@@ -43,7 +43,8 @@ def feature_profile(con: duckdb.DuckDBPyConnection, cfg: ModelConfig, day: date)
     it = iter(values)
     for f in cfg.features.numeric:
         null_rate, nonfinite, mean, std, low, quantiles, high = (next(it) for _ in range(7))
-        figures = [null_rate, nonfinite, mean, std, low, *(quantiles or [None] * 3), high]
+        quantiles = quantiles or [None] * len(QUANTILES)  # NULL: the column had no value
+        figures = [null_rate, nonfinite, mean, std, low, *quantiles, high]
         out += [Metric(stat, v, subject=f) for stat, v in zip(NUMERIC_STATS, figures, strict=True)]
     for f in cfg.features.categorical:
         out += [Metric("null_rate", next(it), subject=f), Metric("distinct", next(it), subject=f)]

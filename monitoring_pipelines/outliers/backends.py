@@ -6,7 +6,10 @@ outlying), in two backends chosen by ``outliers.backend``.
 covariance of the numeric features' z-scores, see ``detector.mahalanobis_columns``; each day is
 scored on a copy of that state, so a day never changes the stored detector, though within a day
 the copy keeps updating as alibi does, with values clipped at ``std_clip`` standard deviations).
-alibi-detect is BSL-licensed since 0.11.5 and is imported only when chosen, and then without
+Mahalanobis fits through alibi's own ``score``; a day is scored with alibi's arithmetic from
+the fitted state, its per-row Python loop put in closed form (:func:`online_mahalanobis_scores`,
+equal to alibi's figures to rounding, 6-8x faster), and by alibi's own ``score`` where that
+function defers to it. alibi-detect is BSL-licensed since 0.11.5 and is imported only when chosen, and then without
 its package's eager imports of what the outlier layer does not use (:mod:`.lazy_alibi`).
 
 ``sklearn``: ``sklearn.ensemble.IsolationForest`` (score = minus ``score_samples``) and the
@@ -106,14 +109,85 @@ class AlibiMahalanobis:
         return (X - self.mean) @ self.whiten
 
     def score(self, X: np.ndarray) -> np.ndarray:
-        """Scores in chunks of :data:`CHUNK` rows, each on a fresh copy of the fitted state:
-        alibi builds an n x d x d array per call, which at a million rows needs gigabytes."""
+        """Scores in chunks of :data:`CHUNK` rows, each from the fitted state: alibi builds an
+        n x d x d array per call, which at a million rows needs gigabytes. Each chunk is
+        scored by :func:`online_mahalanobis_scores` (alibi's arithmetic without its per-row
+        loop), or by alibi's own ``score`` on a copy of the state where that function defers
+        to it."""
         white = self._white(X)
-        parts = [
-            np.asarray(copy.deepcopy(self.model).score(white[i : i + CHUNK]), dtype=float)
-            for i in range(0, len(white), CHUNK)
-        ]
+        parts = [self._score_chunk(white[i : i + CHUNK]) for i in range(0, len(white), CHUNK)]
         return np.concatenate(parts) if parts else np.zeros(0)
+
+    def _score_chunk(self, X: np.ndarray) -> np.ndarray:
+        scores = online_mahalanobis_scores(self.model, X)
+        if scores is None:
+            scores = copy.deepcopy(self.model).score(X)
+        return np.asarray(scores, dtype=float)
+
+
+SOLVE_BLOCK = 1024  # rows whose running covariances are built and solved at once
+ALIBI_EPSILON = 1e-8  # alibi_detect.od.mahalanobis.EPSILON: below it, alibi does not invert
+
+
+def online_mahalanobis_scores(model, X: np.ndarray) -> np.ndarray | None:
+    """alibi-detect's ``Mahalanobis.score(X)`` (0.12-0.13) from ``model``'s state, leaving
+    the state unchanged, with alibi's per-row loop in closed form; None where alibi's own
+    ``score`` must run instead (no state learned yet, fewer than 2 rows seen, or a projected
+    covariance alibi would not invert).
+
+    alibi scores row ``i`` of a batch against a running covariance ``C_i`` that it keeps
+    updated row by row in Python, inverting it with Sherman-Morrison: ``C_0`` is the stored
+    covariance projected on the batch's principal components, and ``C_i = (n+i-2)/(n+i-1)
+    C_(i-1) + B_(i-1)`` with ``B_m = d_m d_m' / (n+m+1)``, ``d_m`` the clipped row ``m``
+    less the running mean before it, and ``n`` the rows seen before the batch. Unrolled,
+    ``(n+i-1) C_i = (n-1) C_0 + sum_(m<i) (n+m) B_m``: a cumulative sum over the batch, so
+    every row's inverse comes from one batched solve. The score is ``x_i' C_i^-1 x_i`` with
+    ``x_i`` the row (unclipped) less the running mean, as alibi's. At 33,000 rows and 15
+    dimensions this takes about 0.03 s instead of alibi's 0.6-0.9 s, and equals alibi's
+    scores to rounding (``tests/outliers/test_detectors.py``)."""
+    n_batch, n_params = X.shape
+    n = model.n if model.max_n is None else min(model.n, model.max_n)
+    if n < 2 or n_batch == 0 or (isinstance(model.C, int) and model.C == 0):
+        return None
+    from scipy.linalg import eigh
+
+    n_components = min(model.n_components, n_params)
+    X_clip = np.clip(X, model.clip[0], model.clip[1]) if model.n > model.start_clip else X
+    steps = np.arange(n_batch)
+    # the running mean before each row, as alibi tracks it
+    partial_means = X_clip.cumsum(axis=0) / (steps + 1.0)[:, None]
+    new_means = model.mean + ((steps + 1.0) / (steps + n + 1.0))[:, None] * (
+        partial_means - model.mean
+    )
+    means_before = np.empty_like(new_means)
+    means_before[0] = model.mean
+    means_before[1:] = new_means[:-1]
+    # the batch's covariance, whose leading eigenvectors alibi projects on
+    diff = X_clip - means_before
+    weights = ((n + steps) / (n + steps + 1.0))[:, None]
+    denominator = n + max(1, n_batch - 1.0)
+    cov_batch = (n - 1.0) / denominator * model.C + 1.0 / denominator * ((diff * weights).T @ diff)
+    _, eigvects = eigh(cov_batch, subset_by_index=(n_params - n_components, n_params - 1))
+    proj_cov = eigvects.T @ model.C @ eigvects
+    if abs(np.linalg.det(proj_cov)) <= ALIBI_EPSILON:
+        return None
+    proj_means = means_before @ eigvects
+    d = X_clip @ eigvects - proj_means
+    x = X @ eigvects - proj_means
+    dw = d * weights
+    quadratic = np.empty(n_batch)
+    running = (n - 1.0) * proj_cov  # (n+i-1) C_i at the block's first row
+    for start in range(0, n_batch, SOLVE_BLOCK):  # blocks small enough for the CPU's cache
+        stop = min(start + SOLVE_BLOCK, n_batch)
+        grown = dw[start:stop, :, None] * d[start:stop, None, :]
+        np.cumsum(grown, axis=0, out=grown)  # through row i, inclusive
+        scaled = np.empty_like(grown)  # the rows before i only
+        scaled[0] = running
+        scaled[1:] = running + grown[:-1]
+        running = running + grown[-1]
+        solved = np.linalg.solve(scaled, x[start:stop, :, None])[:, :, 0]
+        quadratic[start:stop] = np.einsum("ij,ij->i", x[start:stop], solved)
+    return (n + steps - 1.0) * quadratic
 
 
 def make_detector(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 
 import numpy as np
@@ -11,6 +12,8 @@ from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from monitoring_pipelines.config import ModelConfig
+from monitoring_pipelines.outliers import lazy_alibi
+from monitoring_pipelines.outliers.backends import AlibiMahalanobis, online_mahalanobis_scores
 from monitoring_pipelines.outliers.daily import detect_outliers, rate_status, replace_outlier_rows
 from monitoring_pipelines.outliers.detector import fit_detector, load_detector, save_detector
 from monitoring_pipelines.outliers.encoding import OTHER, Encoder
@@ -235,3 +238,68 @@ def test_the_reference_sample_is_fetched_by_position_as_pandas_samples(con):
     everything = reference_features(con, _cfg(max_reference_rows=5000))
     pd.testing.assert_frame_equal(everything, full)
     assert "_outlier_picks" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+
+
+def _alibi_mahalanobis(reference: np.ndarray, **kwargs):
+    lazy_alibi.register()
+    from alibi_detect.od import Mahalanobis
+
+    model = Mahalanobis(threshold=np.inf, **kwargs)
+    model.score(reference)  # learns the mean and covariance online
+    return model
+
+
+@pytest.mark.parametrize(
+    ("n_components", "rows", "shift"),
+    [(5, 3000, 0.0), (5, 3000, 0.7), (3, 2500, 0.3), (5, 1, 0.0), (5, 2, 0.0)],
+)
+def test_closed_form_mahalanobis_equals_alibis_loop(n_components, rows, shift):
+    """The closed form gives alibi-detect's own ``Mahalanobis.score`` figures, row by row,
+    whether the day looks like the reference or drifts, with fewer principal components than
+    columns, and for one- and two-row batches; it leaves the state as it found it."""
+    rng = np.random.default_rng(11)
+    mix = rng.normal(size=(5, 5))
+    model = _alibi_mahalanobis(rng.normal(size=(4000, 5)) @ mix, n_components=n_components)
+    day = rng.normal(size=(rows, 5)) @ mix + shift * np.arange(rows)[:, None] / max(rows, 1)
+    if rows > 10:
+        day[7] += 40  # far enough out to be clipped in the running update
+    before = (model.n, model.mean.copy(), model.C.copy())
+    ours = online_mahalanobis_scores(model, day)
+    assert (model.n, model.mean.tolist(), model.C.tolist()) == (
+        before[0],
+        before[1].tolist(),
+        before[2].tolist(),
+    )
+    alibis = copy.deepcopy(model).score(day)
+    np.testing.assert_allclose(ours, alibis, rtol=1e-9)
+    if rows > 10:
+        assert ours[7] > 100 * np.median(ours)
+
+
+def test_closed_form_defers_to_alibi_where_alibi_would_not_invert():
+    """No state learned, or a projected covariance whose determinant is below alibi's 1e-8
+    (alibi then scores rows 0 while it accumulates): the closed form returns None and the
+    backend runs alibi's own ``score``, giving alibi's figures."""
+    lazy_alibi.register()
+    from alibi_detect.od import Mahalanobis
+
+    rng = np.random.default_rng(12)
+    assert online_mahalanobis_scores(Mahalanobis(threshold=np.inf), rng.normal(size=(9, 3))) is None
+    tiny = _alibi_mahalanobis(rng.normal(size=(500, 3)) * 1e-4, n_components=3)
+    day = rng.normal(size=(300, 3)) * 1e-4
+    assert online_mahalanobis_scores(tiny, day) is None
+    detector = AlibiMahalanobis()
+    detector.model, detector.mean, detector.whiten = tiny, np.zeros(3), np.eye(3)
+    np.testing.assert_array_equal(detector.score(day), copy.deepcopy(tiny).score(day))
+
+
+def test_fitted_alibi_detector_scores_as_alibi_does(fitted):
+    """The stored detector's day scores equal alibi's own loop on each chunk of the whitened
+    rows, each from a copy of the fitted state, as the backend scored before."""
+    state = fitted["alibi"]
+    detector = state.detectors["mahalanobis"]
+    X = state.encoder.transform(_planted(2000, 60, np.random.default_rng(13))[0])
+    X = X[:, : state.inputs["mahalanobis"]]
+    white = detector._white(X)
+    expected = copy.deepcopy(detector.model).score(white)
+    np.testing.assert_allclose(detector.score(X), expected, rtol=1e-9)

@@ -39,6 +39,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 MODEL = "churn"
+# The demo's first days (it starts 2025-12-18): churn's labels arrive weekly, 14 days late, so
+# by the drift day the labels of these days are known, and the retraining the drift day's
+# breach launches has labelled production rows in its 30-day window (2025-12-19 on).
+EARLY_DAYS = (date(2025, 12, 19), date(2025, 12, 21))
 LABELLED_DAY = date(2026, 1, 11)  # labels have arrived by the demo's end (realized performance)
 DRIFT_DAY = date(2026, 1, 17)  # the churn demo's covariate drift starts on this day
 # Families whose asset another layer may not have defined yet: their dashboard panels are
@@ -56,9 +60,10 @@ def demo(tmp_path_factory):
     shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")  # as `make ui` runs it
     outcomes = []
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
-        for day in (LABELLED_DAY, DRIFT_DAY):  # two points on every plot over days
-            outcomes += run_days(paths, [MODEL], day, day, instance=instance).outcomes
-    assert [o.status for o in outcomes] == ["ok"] * 2, outcomes
+        spans = [EARLY_DAYS, (LABELLED_DAY, LABELLED_DAY), (DRIFT_DAY, DRIFT_DAY)]
+        for first, last in spans:  # a few points on every plot over days
+            outcomes += run_days(paths, [MODEL], first, last, instance=instance).outcomes
+    assert [o.status for o in outcomes] == ["ok"] * 5, outcomes
     return paths, dagster_home
 
 
@@ -203,6 +208,24 @@ def dagster_ui(demo, tmp_path):
         _stop(proc)
 
 
+def _finished_retraining_runs(port: int, timeout: float = 300) -> list[dict]:
+    """The retraining runs the daemon launched (newest first), once at least one exists and
+    none is queued or running; fails after ``timeout`` seconds."""
+    query = (
+        "{ runsOrError(filter: {pipelineName: "
+        + json.dumps(k.RETRAIN_JOB)
+        + "}) { ... on Runs { results { runId status } } } }"
+    )
+    deadline = time.monotonic() + timeout
+    runs: list[dict] = []
+    while time.monotonic() < deadline:
+        runs = _graphql(port, query)["runsOrError"].get("results", [])
+        if runs and all(r["status"] in {"SUCCESS", "FAILURE", "CANCELED"} for r in runs):
+            return runs
+        time.sleep(2)
+    raise AssertionError(f"no finished retraining run within {timeout}s: {runs}")
+
+
 def _shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / name))
@@ -251,17 +274,15 @@ def test_dagster_ui_and_report_in_chromium(demo, dagster_ui):
             page.wait_for_timeout(500)
             _shot(page, "failing_check.png")
 
-            runs = _graphql(
-                dagster_ui,
-                "{ runsOrError(filter: {pipelineName: "
-                + json.dumps(k.RETRAIN_JOB)
-                + "}) { ... on Runs { results { runId } } } }",
-            )["runsOrError"].get("results", [])
-            if runs:
-                page.goto(f"{base}/runs/{runs[0]['runId']}")
-                page.get_by_text(k.RETRAIN_JOB).first.wait_for()
-                page.wait_for_timeout(1500)
-                _shot(page, "retraining_run.png")
+            # The drift day's breach: the daemon's sensor launches a retraining run, which
+            # has the early days' labels to train on and finishes.
+            runs = _finished_retraining_runs(dagster_ui)
+            assert [r["status"] for r in runs] == ["SUCCESS"] * len(runs), runs
+            page.goto(f"{base}/runs/{runs[0]['runId']}")
+            page.get_by_text(k.RETRAIN_JOB).first.wait_for()
+            page.get_by_text("Success").first.wait_for()
+            page.wait_for_timeout(1500)
+            _shot(page, "retraining_run.png")
 
             report = paths.home / "reports" / MODEL / f"{DRIFT_DAY}.html"
             page.goto(report.as_uri())

@@ -24,6 +24,7 @@ import copy
 from typing import Protocol
 
 import numpy as np
+from scipy.linalg import eigh
 from sklearn.ensemble import IsolationForest
 
 from monitoring_pipelines.config.outliers import OutlierBackend, OutlierDetectorName
@@ -151,8 +152,6 @@ def online_mahalanobis_scores(model, X: np.ndarray) -> np.ndarray | None:
     n = model.n if model.max_n is None else min(model.n, model.max_n)
     if n < 2 or n_batch == 0 or (isinstance(model.C, int) and model.C == 0):
         return None
-    from scipy.linalg import eigh
-
     n_components = min(model.n_components, n_params)
     X_clip = np.clip(X, model.clip[0], model.clip[1]) if model.n > model.start_clip else X
     steps = np.arange(n_batch)

@@ -263,13 +263,9 @@ def test_closed_form_mahalanobis_equals_alibis_loop(n_components, rows, shift):
     day = rng.normal(size=(rows, 5)) @ mix + shift * np.arange(rows)[:, None] / max(rows, 1)
     if rows > 10:
         day[7] += 40  # far enough out to be clipped in the running update
-    before = (model.n, model.mean.copy(), model.C.copy())
+    n, mean, cov = model.n, model.mean.copy(), model.C.copy()
     ours = online_mahalanobis_scores(model, day)
-    assert (model.n, model.mean.tolist(), model.C.tolist()) == (
-        before[0],
-        before[1].tolist(),
-        before[2].tolist(),
-    )
+    assert model.n == n and np.array_equal(model.mean, mean) and np.array_equal(model.C, cov)
     alibis = copy.deepcopy(model).score(day)
     np.testing.assert_allclose(ours, alibis, rtol=1e-9)
     if rows > 10:

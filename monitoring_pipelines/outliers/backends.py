@@ -116,15 +116,24 @@ class AlibiMahalanobis:
         scored by :func:`online_mahalanobis_scores` (alibi's arithmetic without its per-row
         loop), or by alibi's own ``score`` on a copy of the state where that function defers
         to it."""
+        return self._by_chunk(X, self._score_chunk)
+
+    def score_with_alibi(self, X: np.ndarray) -> np.ndarray:
+        """The same scores by alibi's own ``score`` (its per-row loop) on every chunk: what
+        :meth:`score` computed before the closed form, kept to compare against."""
+        return self._by_chunk(X, self._alibi_chunk)
+
+    def _by_chunk(self, X: np.ndarray, score_chunk) -> np.ndarray:
         white = self._white(X)
-        parts = [self._score_chunk(white[i : i + CHUNK]) for i in range(0, len(white), CHUNK)]
+        parts = [score_chunk(white[i : i + CHUNK]) for i in range(0, len(white), CHUNK)]
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def _score_chunk(self, X: np.ndarray) -> np.ndarray:
         scores = online_mahalanobis_scores(self.model, X)
-        if scores is None:
-            scores = copy.deepcopy(self.model).score(X)
-        return np.asarray(scores, dtype=float)
+        return self._alibi_chunk(X) if scores is None else scores
+
+    def _alibi_chunk(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(copy.deepcopy(self.model).score(X), dtype=float)
 
 
 SOLVE_BLOCK = 1024  # rows whose running covariances are built and solved at once

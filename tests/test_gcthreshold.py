@@ -67,3 +67,25 @@ def test_a_bad_setting_is_named(monkeypatch):
     monkeypatch.setenv("MONITORING_GC_THRESHOLD", "lots")
     with pytest.raises(ValueError, match="MONITORING_GC_THRESHOLD='lots'"):
         raise_gc_threshold()
+
+
+EXIT_PROBE = """
+import atexit, gc
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0))  # runs last
+import monitoring_pipelines
+class Node:
+    def __del__(self):
+        print("finalized")
+a, b = Node(), Node()
+a.other, b.other = b, a
+del a, b  # cyclic garbage when the program ends: still finalized, before the freeze
+"""
+
+
+def test_the_exit_collects_once_then_freezes_unless_the_environment_says_0():
+    lines = run_fresh(EXIT_PROBE, ("MONITORING_GC_THRESHOLD",)).stdout.split()
+    assert lines.count("finalized") == 2
+    assert "frozen at exit: True" in " ".join(lines)
+    out = run_fresh(EXIT_PROBE, (), MONITORING_GC_THRESHOLD="0").stdout
+    assert out.count("finalized") == 2  # by the interpreter's own teardown
+    assert "frozen at exit: False" in out

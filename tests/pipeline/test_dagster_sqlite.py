@@ -171,3 +171,55 @@ def test_a_run_worker_rebuilds_the_same_instance_from_its_serialized_ref(project
         assert isinstance(worker, PooledSqliteInstance)
         assert isinstance(worker.event_log_storage, PooledSqliteEventLogStorage)
         assert worker.get_run_by_id(run) is not None
+
+
+def _schema(path: Path) -> tuple[set, list, str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        sql = {r for r in conn.execute("SELECT type, name, sql FROM sqlite_master")}
+        revision = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+        (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
+    return sql, revision, mode
+
+
+def test_a_new_runs_shard_is_a_copy_of_what_dagsters_initdb_makes(project_home, tmp_path):
+    """New run shards are copied from a template Dagster's own _initdb made once, not
+    initialised one by one: the same tables, indexes, alembic revision and WAL mode."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    with dg.DagsterInstance.get() as instance:
+        runs = [_materialize(instance, key) for key in ("a", "b")]
+        storage = instance.event_log_storage
+        folder = Path(storage._base_dir)
+        assert (folder / dagster_sqlite.TEMPLATE).exists()
+        assert sorted(storage.get_all_run_ids()) == sorted(runs)  # the template is no run
+    plain = SqliteEventLogStorage(str(tmp_path / "plain"))
+    with plain._connect("own"):
+        pass  # Dagster's own _initdb of a new shard
+    expected = _schema(tmp_path / "plain" / "own.db")
+    assert expected[1] and expected[2] == "wal"
+    for run in runs:
+        assert _schema(folder / f"{run}.db") == expected
+    assert not list(folder.glob("*.tmp"))
+
+
+def test_a_shard_another_process_made_first_is_checked_not_replaced(project_home, tmp_path):
+    """A shard that exists when the run first connects (made by another process, or by
+    Dagster's own storage) is left as it is and checked by Dagster's _initdb."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    with dg.DagsterInstance.get() as instance:
+        run = _materialize(instance, "a")
+        folder = Path(instance.event_log_storage._base_dir)
+        logs = len(instance.all_logs(run))
+    with dg.DagsterInstance.get() as other:  # a fresh process's view: nothing initialised
+        storage = other.event_log_storage
+        calls = []
+        real = SqliteEventLogStorage._initdb
+        storage._initdb = lambda engine, **kw: calls.append(engine.url) or real(storage, engine)
+        assert len(other.all_logs(run)) == logs  # the shard kept its events
+        assert any(str(url).endswith(f"{run}.db") for url in calls)
+        created = storage._create_from_template(run)
+        assert created is False and len(other.all_logs(run)) == logs
+    assert _schema(folder / f"{run}.db")[2] == "wal"

@@ -12,13 +12,13 @@ whose default storage (used when dagster.yaml configures none) is :class:`Pooled
 in the instance's own folder instead of ``DagsterSqliteStorage``. Nothing else changes: the
 same files in the same layout (one more, the template below; an existing $DAGSTER_HOME keeps
 its history, and Dagster's own storage reads what these write), the same transactions, the
-same busy timeout. A pooled
-connection holds no lock between operations (each is committed or rolled back on return), so
-other processes (webserver, daemon, CLI) read and write the files as before. Event log shards
-are one file per run: the engines of the least recently used runs are disposed beyond
-:data:`MAX_ENGINES`. A forked child drops the engines it inherited without closing them (the
-parent's connections are not the child's). A new run's shard is a copy of an empty one
-Dagster's ``_initdb`` made once in the same folder (:data:`TEMPLATE`), not initialised anew.
+same busy timeout. A pooled connection holds no lock between operations (each is committed or
+rolled back on return), so other processes (webserver, daemon, CLI) read and write the files
+as before. Event log shards are one file per run: the engines of the least recently used
+runs are disposed beyond :data:`MAX_ENGINES`. A forked child drops the engines it inherited
+without closing them (the parent's connections are not the child's). A new run's shard is a
+copy of an empty one Dagster's ``_initdb`` made once in the same folder (:data:`TEMPLATE`),
+not initialised anew.
 
 PostgreSQL-backed Dagster (deploy/postgres) pools its connections already and does not use
 these.

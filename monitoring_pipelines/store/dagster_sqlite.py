@@ -83,11 +83,17 @@ class Engines:
                 self.items.popitem(last=False)[1].dispose()
             return engine
 
-    def dispose(self, close: bool = True) -> None:
-        with self.lock:
+    def dispose(self, close: bool = True, timeout: float = -1) -> None:
+        """Dispose of every engine; with a ``timeout`` (seconds), give up if another thread
+        holds the lock that long."""
+        if not self.lock.acquire(timeout=timeout):
+            return
+        try:
             for engine in self.items.values():
                 engine.dispose(close=close)
             self.items.clear()
+        finally:
+            self.lock.release()
 
 
 def _forget_after_fork() -> None:
@@ -106,7 +112,7 @@ def _close_at_exit() -> None:
     shard again to fold it in)."""
     for engines in list(_LIVE):
         with suppress(Exception):  # the process is ending: a failed close loses nothing
-            engines.dispose()
+            engines.dispose(timeout=1.0)  # a daemon thread may hold the lock: never hang
 
 
 atexit.register(_close_at_exit)

@@ -3,6 +3,7 @@ same files as Dagster's own, visible to other instances at once, bounded, safe a
 
 import multiprocessing
 import shutil
+from collections import OrderedDict
 from pathlib import Path
 
 import dagster as dg
@@ -259,3 +260,30 @@ def test_the_process_closes_its_connections_at_exit_so_no_wal_file_is_left(proje
             types = {e.dagster_event_type for e in instance.all_logs(run.run_id)}
             assert dg.DagsterEventType.ASSET_MATERIALIZATION in types
         assert _latest(instance, "c") is not None
+
+
+def test_closing_at_exit_never_waits_on_a_thread_holding_the_engines(tmp_path):
+    """At exit a daemon thread may still hold an Engines' lock: the close gives up after its
+    timeout instead of hanging the process's end."""
+    import threading
+    import time
+
+    engines = dagster_sqlite.Engines(2)
+    engines.get(f"sqlite:///{tmp_path / 'x.db'}")
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with engines.lock:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    held.wait(10)
+    started = time.monotonic()
+    engines.dispose(timeout=0.2)
+    assert time.monotonic() - started < 5 and len(engines.items) == 1  # gave up, kept
+    release.set()
+    thread.join(10)
+    engines.dispose(timeout=0.2)
+    assert engines.items == OrderedDict()

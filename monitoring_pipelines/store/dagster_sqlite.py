@@ -192,9 +192,13 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         path = self.path_for_shard(shard)
         if os.path.exists(path):
             return False
+        try:
+            template = self._template()
+        except Exception:  # only a shortcut: Dagster's own initialisation follows
+            return False
         tmp = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
         try:
-            shutil.copyfile(self._template(), tmp)
+            shutil.copyfile(template, tmp)
             os.link(tmp, path)  # never over a shard that appeared meanwhile
         except OSError:  # FileExistsError, or no hard links on this file system
             return False
@@ -217,12 +221,13 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._initdb(engine)  # Dagster's own: tables, WAL mode, alembic's head stamped
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            os.replace(tmp, path)  # whole, or not at all
         finally:
             engine.dispose()
-        for suffix in ("-wal", "-shm"):
-            with suppress(FileNotFoundError):
-                os.unlink(tmp + suffix)
-        os.replace(tmp, path)  # whole, or not at all
+            for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
+                with suppress(FileNotFoundError):
+                    os.unlink(leftover)
         return path
 
     def has_table(self, table_name: str) -> bool:

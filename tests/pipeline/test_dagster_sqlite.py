@@ -287,3 +287,18 @@ def test_closing_at_exit_never_waits_on_a_thread_holding_the_engines(tmp_path):
     thread.join(10)
     engines.dispose(timeout=0.2)
     assert engines.items == OrderedDict()
+
+
+def test_a_template_that_cannot_be_made_falls_back_to_dagsters_initdb(project_home):
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+
+        def broken() -> str:
+            raise RuntimeError("the template could not be made")
+
+        storage._template = broken
+        run = _materialize(instance, "a")  # the shard made by Dagster's own _initdb
+        assert _latest(instance, "a").run_id == run
+        folder = Path(storage._base_dir)
+        assert not (folder / dagster_sqlite.TEMPLATE).exists()
+        assert _schema(folder / f"{run}.db")[2] == "wal"

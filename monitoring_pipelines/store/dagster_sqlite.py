@@ -118,6 +118,11 @@ def _close_at_exit() -> None:
 atexit.register(_close_at_exit)
 
 
+def _beside(path: str) -> str:
+    """A temporary name next to ``path`` that no other process or thread uses."""
+    return f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
+
+
 @contextmanager
 def _transaction(engine: db.Engine) -> Iterator[db.Connection]:
     with engine.connect() as conn, conn.begin():
@@ -196,7 +201,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             template = self._template()
         except Exception:  # only a shortcut: Dagster's own initialisation follows
             return False
-        tmp = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
+        tmp = _beside(path)
         try:
             shutil.copyfile(template, tmp)
             os.link(tmp, path)  # never over a shard that appeared meanwhile
@@ -212,7 +217,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         path = os.path.join(self._base_dir, TEMPLATE)
         if os.path.exists(path):
             return path
-        tmp = f"{path}.{os.getpid()}-{threading.get_ident()}.tmp"
+        tmp = _beside(path)
         engine = db.create_engine(
             f"sqlite:///{tmp}", poolclass=db.pool.NullPool,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
@@ -221,10 +226,10 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._initdb(engine)  # Dagster's own: tables, WAL mode, alembic's head stamped
             with engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            engine.dispose()
+            engine.dispose()  # its last connection closed: the log folded in and removed
             os.replace(tmp, path)  # whole, or not at all
         finally:
-            engine.dispose()
+            engine.dispose()  # (already, unless _initdb failed)
             for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
                 with suppress(FileNotFoundError):
                     os.unlink(leftover)

@@ -153,6 +153,34 @@ def test_encoder_against_numpy(reference):
     assert X[0, 0] == 0 and X[0, 2:].tolist() == [0.0, 1.0]
 
 
+def test_one_hot_by_hand_with_numbers_as_levels_missing_and_unseen_values():
+    ref = pd.DataFrame(
+        {
+            "x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "plan": ["a", "a", "a", "b", "b", "c"],  # a: baseline; b kept; c -> other
+            "tier": [1, 1, 2, 2, 2, 3],  # numbers as levels: "2" baseline, "1" kept
+        }
+    )
+    enc = Encoder.fit(ref, ["x"], ["plan", "tier"], max_categories=2)
+    assert enc.columns == ["x", "plan=b", f"plan={OTHER}", "tier=1", f"tier={OTHER}"]
+    day = pd.DataFrame(
+        {
+            "x": [3.5, np.nan, 1.0, 6.0],
+            "plan": ["b", None, "a", "zzz"],  # missing and unseen share "other"
+            "tier": ["1", 2.0, 3, None],  # "1" the text, 2.0 a float: neither is "2"
+        }
+    )
+    X = enc.transform(day)
+    z = (day.x.to_numpy() - 3.5) / ref.x.to_numpy().std()
+    np.testing.assert_allclose(X[:, 0], np.nan_to_num(z, nan=0.0))
+    assert X[:, 1:].tolist() == [
+        [1.0, 0.0, 1.0, 0.0],  # b; "1" is level 1
+        [0.0, 1.0, 0.0, 1.0],  # missing plan; "2.0" is not level 2: other
+        [0.0, 0.0, 0.0, 1.0],  # a is the baseline; 3 is other
+        [0.0, 1.0, 0.0, 1.0],  # unseen plan; missing tier
+    ]
+
+
 def test_rate_status_against_configured_ratios():
     cfg = _cfg(min_rows=100)
     assert rate_status(cfg, 0.019, 0.01, 1000) == "ok"

@@ -368,7 +368,10 @@ def peer_env() -> dict:
     """The peers' environment: no usage data sent, and numpy's transparent-huge-page advice
     as the project runs it (off, see monitoring_pipelines/malloc.py, unless
     ``NUMPY_MADVISE_HUGEPAGE`` is set for the runner), so both sides pay the same kernel
-    memory costs (NannyML took 43.9 and 82.3 s an hour apart with numpy's default)."""
+    memory costs (NannyML took 43.9 and 82.3 s an hour apart with numpy's default). BLAS's
+    thread count is each tool's own: the project gives OpenBLAS one thread when it is
+    imported (monitoring_pipelines/blas.py), the peers keep their libraries' default, and this
+    runner imports neither, so neither's choice reaches the other."""
     return {
         "NML_DISABLE_USAGE_LOGGING": "1",
         "DO_NOT_TRACK": "1",

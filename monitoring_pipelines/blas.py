@@ -9,10 +9,10 @@ time). There OpenBLAS's threads only add hand-offs and fight ours for the two co
 
 - one W1 day's Mahalanobis scores took 275 ms with OpenBLAS's two threads and 99 ms with one;
   both detectors side by side 480 ms against 111 ms;
-- the 30 W1 days in-process (the lean config, ``python -m bench.tasks pipeline``) took
-  135.3 s (profiled) and 107.2 s with one thread, the assets' own code 85.8 s against 71.1 s:
-  outliers 15.1 -> 9.0 s, reports 8.4 -> 5.9 s, fairness 5.5 -> 4.0 s (2026-12-07, AMD EPYC,
-  2 cores; bench/RESULTS.md has the unprofiled A/B).
+- the 30 W1 days in-process (the lean config, ``python -m bench.tasks pipeline``, runs
+  alternating) took 104.4 / 110.2 s with one thread against 115.5 / 115.0 s with OpenBLAS's
+  default; the assets' own code 69.0 / 73.6 s against 78.4 / 78.6 s, of which the outliers
+  8.8 / 9.6 s against 14.9 / 15.2 s (2026-12-07, AMD EPYC, 2 cores).
 
 :func:`limit_blas_threads` sets ``OPENBLAS_NUM_THREADS`` for the BLAS libraries loaded later
 (scipy's is loaded with ``scipy.linalg``) and for child processes, and caps those already

@@ -25,11 +25,22 @@ SHOWN = set(sections.VITAL_SIGNS) | sections.PERFORMANCE_FAMILIES | {"verdict"}
 
 
 def daily_report(
-    con: duckdb.DuckDBPyConnection, model: str, day: date, history_days: int = HISTORY_DAYS
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    day: date,
+    history_days: int = HISTORY_DAYS,
+    history: pd.DataFrame | None = None,
 ) -> str:
     """The HTML page of ``model`` on ``day``: the health verdict and its causes first, then
-    each vital sign with its plots over the ``history_days`` ending on ``day``."""
-    history = load_metrics(con, model, day - timedelta(days=history_days - 1), day)
+    each vital sign with its plots over the ``history_days`` ending on ``day``.
+    ``history``: the model's metrics (:func:`load_metrics`) over a span that holds those
+    days, when already read; only those days are used."""
+    first = day - timedelta(days=history_days - 1)
+    if history is None:
+        history = load_metrics(con, model, first, day)
+    else:  # the same rows in the same order as load_metrics(first, day) would give
+        days = history["day"]
+        history = history[(days >= first) & (days <= day)].reset_index(drop=True)
     parts = [("verdict", "Verdict", sections.verdict(history, day))]
     for family, title in sections.VITAL_SIGNS.items():
         build = SPECIAL.get(family)
@@ -49,11 +60,17 @@ def daily_report(
 
 
 def overview_report(
-    con: duckdb.DuckDBPyConnection, model: str, first: date, last: date, links: bool = True
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    first: date,
+    last: date,
+    links: bool = True,
+    history: pd.DataFrame | None = None,
 ) -> str:
     """The HTML page of ``model`` from ``first`` to ``last``: verdict per day, the worst
-    status of each family per day, and the main vital signs over time."""
-    history = load_metrics(con, model, first, last)
+    status of each family per day, and the main vital signs over time. ``history``: the
+    model's metrics from ``first`` to ``last`` (:func:`load_metrics`) when already read."""
+    history = load_metrics(con, model, first, last) if history is None else history
     days = sorted(set(history["day"]))
     parts = []
     verdict = history[history.family == "verdict"]  # one pass over the history, not per day
@@ -136,11 +153,15 @@ def write_reports(
     history_days: int = HISTORY_DAYS,
 ) -> tuple[Path, Path]:
     """Write the day's report (to ``out`` or :func:`report_path`) and refresh the model's
-    overview ``index.html`` beside it; returns both paths."""
+    overview ``index.html`` beside it; returns both paths. The metrics are read once, for
+    the overview's span, which holds the daily report's."""
+    first = day - timedelta(days=max(history_days, 60) - 1)
+    history = load_metrics(con, model, first, day)
     path = write_atomic(
         Path(out) if out else report_path(home, model, day),
-        daily_report(con, model, day, history_days),
+        daily_report(con, model, day, history_days, history=history),
     )
-    first = day - timedelta(days=max(history_days, 60) - 1)
-    overview = write_atomic(path.parent / "index.html", overview_report(con, model, first, day))
+    overview = write_atomic(
+        path.parent / "index.html", overview_report(con, model, first, day, history=history)
+    )
     return path, overview

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from monitoring_pipelines.store.metrics import as_dates
@@ -42,14 +43,12 @@ def load_metrics(
 
 def headline_series(frame: pd.DataFrame, family: str, metric: str) -> pd.DataFrame:
     """day, value, lower, upper of a subject-less metric of ``family`` (one row a day)."""
-    # numpy comparisons of the object columns: about half the time of pandas' on a report's
-    # 30-day history (tens of thousands of rows, dozens of calls a report)
-    mask = (
-        (frame["family"].to_numpy() == family)
-        & (frame["metric"].to_numpy() == metric)
-        & (frame["subject"].to_numpy() == "")
-    )
-    return frame.loc[mask, ["day", "value", "lower", "upper", "status"]].reset_index(drop=True)
+    # numpy comparisons of the object columns, each narrowing the rows the next compares:
+    # a report asks for dozens of series from a history of tens of thousands of rows
+    at = np.flatnonzero(frame["family"].to_numpy() == family)
+    at = at[frame["metric"].to_numpy()[at] == metric]
+    at = at[frame["subject"].to_numpy()[at] == ""]
+    return frame[["day", "value", "lower", "upper", "status"]].iloc[at].reset_index(drop=True)
 
 
 def worst_status(statuses) -> str:

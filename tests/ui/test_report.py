@@ -168,3 +168,22 @@ def test_cli_writes_the_report_and_overview(tmp_path):
     assert 'id="verdict"' in path.read_text()
     assert f'href="{LAST}.html"' in (path.parent / "index.html").read_text()
     assert main(["--home", str(tmp_path), "report", "m", "not-a-day"]) == 2
+
+
+def _undated(html: str) -> str:
+    return re.sub(r"generated \d{4}-\d\d-\d\d \d\d:\d\d", "generated <stamp>", html)
+
+
+@pytest.mark.parametrize("history_days", [4, 30])
+def test_reports_written_from_one_read_equal_the_pages_each_reads_itself(
+    store, tmp_path, history_days
+):
+    from monitoring_pipelines.report.daily import write_reports
+
+    page, overview = write_reports(store, tmp_path, "m", LAST, history_days=history_days)
+    alone = daily_report(store, "m", LAST, history_days)
+    assert _undated(page.read_text()) == _undated(alone)
+    first = LAST - timedelta(days=max(history_days, 60) - 1)
+    assert _undated(overview.read_text()) == _undated(overview_report(store, "m", first, LAST))
+    if history_days == 4:  # the store's 10 days: the daily page shows only its 4
+        assert alone != daily_report(store, "m", LAST, 10)

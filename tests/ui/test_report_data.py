@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from monitoring_pipelines.report.data import load_metrics
+from monitoring_pipelines.report.data import headline_series, load_metrics
 from monitoring_pipelines.store.metrics import as_dates
 
 
@@ -48,3 +48,31 @@ def test_load_metrics_returns_dates_sorted_by_day() -> None:
     assert frame["day"].tolist() == [date(2026, 3, 1), date(2026, 3, 2)]
     assert frame["value"].tolist() == [0.1, 0.3]
     assert load_metrics(con, "m", date(2026, 3, 1), date(2026, 3, 2), families=[]).empty
+
+
+def test_headline_series_against_pandas_query() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    frame = pd.DataFrame(
+        {
+            "day": [date(2026, 1, 1 + int(d)) for d in rng.integers(0, 28, n)],
+            "family": rng.choice(["drift", "performance", "health"], n).astype(object),
+            "metric": rng.choice(["rows", "roc_auc", "psi"], n).astype(object),
+            "subject": rng.choice(["", "", "age", "segment=a"], n).astype(object),
+            "value": rng.normal(size=n),
+            "lower": rng.normal(size=n),
+            "upper": rng.normal(size=n),
+            "status": rng.choice(["ok", "warn", "alert"], n).astype(object),
+        },
+        index=rng.permutation(n) + 100,  # not a range: positions, not labels, are used
+    )
+    for family in ("drift", "performance", "absent"):
+        for metric in ("rows", "roc_auc"):
+            want = frame.query("family == @family and metric == @metric and subject == ''")[
+                ["day", "value", "lower", "upper", "status"]
+            ].reset_index(drop=True)
+            got = headline_series(frame, family, metric)
+            pd.testing.assert_frame_equal(got, want)
+            assert family != "absent" or got.empty

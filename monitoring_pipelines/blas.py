@@ -1,18 +1,19 @@
 """One BLAS thread per process unless the environment says otherwise.
 
 numpy and scipy each bring their own OpenBLAS, which by default starts a thread per core and
-splits every call it thinks large enough between them. The daily run makes many small calls
-(a day's 33,000 stacked 15 x 15 solves for the Mahalanobis detector, small matrix products in
-the reports, fairness and bootstrap figures) and already runs its independent work side by
-side on threads of its own (the day's outlier detectors, the drift columns, two segments at a
-time). There OpenBLAS's threads only add hand-offs and fight ours for the two cores:
+splits every call it thinks large enough between them. The daily run makes small calls in
+bulk (a day's 33,000 stacked 15 x 15 solves for the Mahalanobis detector) and already runs its
+independent work side by side on threads of its own (the day's outlier detectors, the drift
+columns, two segments at a time). There OpenBLAS's threads only add hand-offs and fight ours
+for the two cores:
 
 - one W1 day's Mahalanobis scores took 275 ms with OpenBLAS's two threads and 99 ms with one;
   both detectors side by side 480 ms against 111 ms;
 - the 30 W1 days in-process (the lean config, ``python -m bench.tasks pipeline``, runs
   alternating) took 104.4 / 110.2 s with one thread against 115.5 / 115.0 s with OpenBLAS's
   default; the assets' own code 69.0 / 73.6 s against 78.4 / 78.6 s, of which the outliers
-  8.8 / 9.6 s against 14.9 / 15.2 s (2026-12-07, AMD EPYC, 2 cores).
+  8.8 / 9.6 s against 14.9 / 15.2 s, every other asset within its spread (2026-12-07, AMD
+  EPYC, 2 cores).
 
 :func:`limit_blas_threads` sets ``OPENBLAS_NUM_THREADS`` for the BLAS libraries loaded later
 (scipy's is loaded with ``scipy.linalg``) and for child processes, and caps those already

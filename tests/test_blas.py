@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from monitoring_pipelines.blas import USER_SET, limit_blas_threads
 from tests.fresh_interpreter import run_fresh
 
-USER_SET = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 UNSET = (*USER_SET, "MONITORING_BLAS_THREADS")
 
 PROBE = """
@@ -58,10 +60,6 @@ def test_the_environment_wins_and_zero_leaves_the_libraries_defaults():
 
 
 def test_a_count_that_is_not_a_whole_number_is_refused_by_name(monkeypatch):
-    import pytest
-
-    from monitoring_pipelines.blas import limit_blas_threads
-
     for name in USER_SET:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MONITORING_BLAS_THREADS", "one")

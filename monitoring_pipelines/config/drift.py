@@ -20,6 +20,13 @@ class DetectorBackend(StrEnum):
     scipy = "scipy"  # scipy.stats.ks_2samp (asymptotic, as alibi) / chi2_contingency
 
 
+class NumericTest(StrEnum):
+    # exact two-sample Kolmogorov-Smirnov and Wasserstein-1 against the sorted reference
+    ks = "ks"
+    # chi-squared on the reference-quantile bins, Wasserstein bounded from below (no sort)
+    binned = "binned"
+
+
 class Correction(StrEnum):
     bonferroni = "bonferroni"
     fdr = "fdr"  # Benjamini-Hochberg
@@ -33,6 +40,13 @@ class DriftSettings(BaseModel):
 
     enabled: bool = True
     detector_backend: DetectorBackend = DetectorBackend.scipy
+    numeric_test: NumericTest = Field(
+        default=NumericTest.ks,
+        description="numeric columns: 'ks' (exact KS p-value and exact Wasserstein-1; sorts "
+        "each day's values and searches them in the sorted reference) or 'binned' (chi-squared "
+        "on the reference-quantile bins, and a lower bound of the normalized Wasserstein "
+        "distance from the mean and mean-absolute-deviation shifts: linear in rows, no sort)",
+    )
     p_value: float = Field(default=0.05, gt=0, lt=1, description="family-wise / FDR level")
     correction: Correction = Correction.bonferroni
     bins: int = Field(default=10, ge=2, le=100, description="reference-quantile bins")

@@ -12,7 +12,7 @@ alibi-detect is imported only when chosen (it is slow to import and BSL-licensed
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 _FEATURE_WISE = {"drift_type": "feature", "return_p_val": True, "return_distance": True}
 
@@ -49,5 +49,20 @@ def chi2_test(ref_counts: np.ndarray, cur_counts: np.ndarray, backend: str) -> t
         det = ChiSquareDrift(x_ref, p_val=0.05, categories_per_feature=cats)
         out = det.predict(x_cur, **_FEATURE_WISE)["data"]
         return float(out["distance"][0]), float(out["p_val"][0])
-    stat, p, _, _ = stats.chi2_contingency(np.vstack([ref_counts, cur_counts]))
-    return float(stat), float(p)
+    return chi2_homogeneity(ref_counts, cur_counts)
+
+
+def chi2_homogeneity(ref_counts: np.ndarray, cur_counts: np.ndarray) -> tuple[float, float]:
+    """``scipy.stats.chi2_contingency`` of the 2 x K table (ref_counts, cur_counts), Yates's
+    continuity correction at one degree of freedom included, as scipy's default, without its
+    generic machinery (about 1 ms a call, some 20 calls a day with binned numeric columns).
+    Every column must hold a row on one side at least; K >= 2."""
+    observed = np.vstack([ref_counts, cur_counts]).astype(np.float64)
+    rows, cols = observed.sum(axis=1), observed.sum(axis=0)
+    expected = np.outer(rows, cols) / observed.sum()
+    dof = len(cols) - 1
+    if dof == 1:  # Yates: move each count half a unit toward its expectation, not past it
+        diff = expected - observed
+        observed = observed + np.sign(diff) * np.minimum(0.5, np.abs(diff))
+    stat = float(np.sum((observed - expected) ** 2 / expected))
+    return stat, float(special.chdtrc(dof, stat))

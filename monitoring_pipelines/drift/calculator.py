@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 
 from monitoring_pipelines.config import ModelConfig
+from monitoring_pipelines.config.drift import NumericTest
 from monitoring_pipelines.drift.columns import (
     FEATURE,
     NUMERIC,
@@ -107,8 +108,10 @@ def _measure_all(con, todo, read, ref_rel: str, s, version: str | None) -> list[
     KS and Wasserstein, numpy sorts and searches on values already read that release the
     GIL, run two at a time on worker threads, as the cores allow. The figures are the same
     as measured one by one. The alibi backend's tests run in line: its first use imports
-    alibi-detect, which is kept to one thread."""
-    threads = str(s.detector_backend) != "alibi"
+    alibi-detect, which is kept to one thread. So do the binned numeric tests
+    (``numeric_test: binned``): a bin count and two means a column, less than a thread's
+    hand-off."""
+    threads = str(s.detector_backend) != "alibi" and s.numeric_test == NumericTest.ks
     pool = ThreadPoolExecutor(2, thread_name_prefix="drift-column") if threads else None
     path = database_path(con)
     try:

@@ -100,9 +100,24 @@ def values(con: duckdb.DuckDBPyConnection, relation: str, expr: str) -> np.ndarr
 
 
 def column_stats(spec: ColumnSpec, con, relation: str, column: str) -> dict[str, float]:
-    """Rows, mean and standard deviation (sample) of a numeric column."""
+    """Rows, mean, standard deviation (sample) and mean absolute deviation from the mean
+    (``mad``) of a numeric column."""
+    expr = spec.expr(column)
     n, mean, std = con.execute(
-        f"SELECT count(x), avg(x), stddev_samp(x) FROM (SELECT {spec.expr(column)} AS x "
-        f"FROM {relation})"
+        f"SELECT count(x), avg(x), stddev_samp(x) FROM (SELECT {expr} AS x FROM {relation})"
     ).fetchone()
-    return {"n": int(n), "mean": float(mean or 0.0), "std": float(std or 0.0)}
+    mean = float(mean or 0.0)
+    return {
+        "n": int(n),
+        "mean": mean,
+        "std": float(std or 0.0),
+        "mad": mean_abs_deviation(con, relation, expr, mean),
+    }
+
+
+def mean_abs_deviation(con, relation: str, expr: str, centre: float) -> float:
+    """avg(|x - centre|) over the non-null values of ``expr`` (0.0 when there are none)."""
+    (mad,) = con.execute(
+        f"SELECT avg(abs(x - ?)) FROM (SELECT {expr} AS x FROM {relation})", [centre]
+    ).fetchone()
+    return float(mad or 0.0)

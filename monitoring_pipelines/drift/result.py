@@ -1,8 +1,10 @@
 """A day's drift result and its rows in the ``drift`` metrics family.
 
 Per column (subject = feature, ``output:<column>`` or ``target:<column>``): ``rows``,
-``ks_statistic`` / ``chi2_statistic``, ``p_value``, ``p_value_adjusted``, ``psi`` (nats),
-``js_distance`` (base 2), ``wasserstein_norm`` (reference stds, numeric), ``unseen_share`` /
+``ks_statistic`` / ``chi2_statistic`` (categorical, and numeric with ``numeric_test:
+binned``), ``p_value``, ``p_value_adjusted``, ``psi`` (nats), ``js_distance`` (base 2),
+``wasserstein_norm`` (reference stds, numeric; ``wasserstein_bound``, its lower bound, with
+the binned test), ``unseen_share`` /
 ``vanished_share`` (categorical), ``importance`` (share, features), ``weighted_drift``
 (effect x importance share, features) and ``drift_effect`` (effect over its alert threshold)
 which carries the column's status. Headline (subject ''): ``drifted_share`` (share of judged
@@ -86,7 +88,7 @@ class DriftResult:
         rows = self.headline() + self.extra
         for c in self.columns:
             s = c.spec.subject
-            stat = "ks_statistic" if c.spec.kind == NUMERIC else "chi2_statistic"
+            stat = "ks_statistic" if c.spec.kind == NUMERIC and not c.binned else "chi2_statistic"
             figures = {
                 "rows": c.rows,
                 stat: c.statistic,
@@ -95,7 +97,9 @@ class DriftResult:
                 "psi": c.psi,
                 "js_distance": c.js,
             }
-            if c.spec.kind == NUMERIC:
+            if c.binned:
+                figures["wasserstein_bound"] = c.wasserstein_bound
+            elif c.spec.kind == NUMERIC:
                 figures["wasserstein_norm"] = c.wasserstein
             else:
                 figures |= {"unseen_share": c.unseen, "vanished_share": c.vanished}

@@ -25,6 +25,22 @@ def psi(ref_counts: np.ndarray, cur_counts: np.ndarray, smoothing: float = 1e-4)
     return float(np.sum((q - p) * np.log(q / p)))
 
 
+def wasserstein_lower_bound(values: np.ndarray, mean: float, mad: float) -> float:
+    """A lower bound of the Wasserstein-1 distance between ``values`` and a reference of
+    mean ``mean`` and mean absolute deviation from it ``mad``, linear in the values, no sort.
+
+    W1(P, Q) >= |E_P f - E_Q f| for every 1-Lipschitz f (Kantorovich-Rubinstein duality);
+    with f(x) = x and f(x) = |x - mean| this is the larger of the shift in the mean and the
+    shift in the mean absolute deviation about the reference's mean. It equals W1 for a
+    pure translation, and catches a change of spread that leaves the mean in place; a change
+    of shape that keeps both is left to the binned test and PSI/JS.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) == 0:
+        return float("nan")
+    return float(max(abs(v.mean() - mean), abs(np.abs(v - mean).mean() - mad)))
+
+
 def js_distance(ref_counts: np.ndarray, cur_counts: np.ndarray) -> float:
     """Jensen-Shannon distance with base-2 logarithms: in [0, 1], 0 for equal shares.
 

@@ -19,14 +19,17 @@ def _days(manifest, model):
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def _verdicts(demo_store, backend: str) -> dict[tuple[str, str, date], str]:
+def _verdicts(
+    demo_store, backend: str, numeric_test: str = "ks"
+) -> dict[tuple[str, str, date], str]:
     """(model, feature, day) -> status for every judged feature-day (univariate only)."""
     paths, manifest, cfgs = demo_store
     con = connect(paths.database)
     out = {}
     for name, cfg in cfgs.items():
         drift = cfg.drift.model_validate(
-            cfg.drift.model_dump() | {"detector_backend": backend, "multivariate": False}
+            cfg.drift.model_dump()
+            | {"detector_backend": backend, "multivariate": False, "numeric_test": numeric_test}
         )
         cfg = cfg.model_copy(update={"drift": drift})
         model_path = paths.resolve(f"data/models/{name}/v1.joblib")
@@ -46,6 +49,11 @@ def scipy_verdicts(demo_store):
     return verdicts
 
 
+@pytest.fixture(scope="module")
+def binned_verdicts(demo_store):
+    return _verdicts(demo_store, "scipy", "binned")
+
+
 def _events(manifest, kinds=("covariate_drift",)):
     return [e for e in manifest["events"] if e["kind"] in kinds]
 
@@ -61,18 +69,24 @@ def _in_event(manifest, model, feature, day) -> bool:
     )
 
 
-def test_every_covariate_drift_alerts_on_its_onset_day(demo_store, scipy_verdicts):
+@pytest.fixture(params=["ks", "binned"])
+def verdicts(request, scipy_verdicts):
+    """The scipy backend's verdicts with each numeric test (``drift.numeric_test``)."""
+    return scipy_verdicts if request.param == "ks" else request.getfixturevalue("binned_verdicts")
+
+
+def test_every_covariate_drift_alerts_on_its_onset_day(demo_store, verdicts):
     _, manifest, _ = demo_store
     assert _events(manifest)
     for e in _events(manifest):
         onset = date.fromisoformat(e["first_day"])
         for f in e["features"]:
-            assert scipy_verdicts[(e["model"], f, onset)] == "alert", (e["model"], f, onset)
+            assert verdicts[(e["model"], f, onset)] == "alert", (e["model"], f, onset)
 
 
-def test_false_alerts_are_at_most_one_percent_of_feature_days(demo_store, scipy_verdicts):
+def test_false_alerts_are_at_most_one_percent_of_feature_days(demo_store, verdicts):
     _, manifest, _ = demo_store
-    quiet = {k: s for k, s in scipy_verdicts.items() if not _in_event(manifest, *k)}
+    quiet = {k: s for k, s in verdicts.items() if not _in_event(manifest, *k)}
     false = sorted(k for k, s in quiet.items() if s == "alert")
     rate = len(false) / len(quiet)
     print(f"false alerts: {len(false)} of {len(quiet)} feature-days ({rate:.2%}): {false}")

@@ -230,10 +230,12 @@ def timed(name: str, cmd: list[str], out: Path, timeout: float, env: dict | None
 WALL_KEY = {"floor": "seconds", "pipeline": "wall_seconds", "lean": "wall_seconds"}
 
 # The model config of the ``lean`` measurement: what NannyML's drift + CBPE computes, as near as
-# the config goes. Still computed (not switchable): KS, Wasserstein, chi-squared and PSI beside
-# JS, concept drift, 20 bootstrap resamples for each realized figure's interval.
+# the config goes: histogram-based numeric drift (``numeric_test: binned``; NannyML's default
+# is Jensen-Shannon on bins), no trailing windows, no multivariate detectors. Still computed
+# (not switchable): chi-squared, PSI and a Wasserstein bound beside JS, output and label
+# drift, concept drift, 20 bootstrap resamples for each realized figure's interval.
 LEAN = {
-    "drift": {"window_days": 0, "multivariate": False},
+    "drift": {"window_days": 0, "multivariate": False, "numeric_test": "binned"},
     "performance": {"window_days": 0, "bootstrap_resamples": 20},
 }
 NANNYML_SCOPE = ("feature_drift", "realized_performance", "estimated_performance")
@@ -600,7 +602,8 @@ def table(info: dict) -> str:
     if lean:
         row(
             f"pipeline in-process, {lean.get('days')} days, lean config (NannyML's scope: "
-            "no windows, no domain classifier or PCA, 20 bootstrap resamples)",
+            "binned numeric drift, no windows, no domain classifier or PCA, 20 bootstrap "
+            "resamples)",
             lean,
             f"statuses {lean.get('statuses')}",
         )

@@ -21,19 +21,23 @@ def load_metrics(
     first: date,
     last: date,
     families: list[str] | None = None,
+    metrics: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The model's metric rows with ``first <= day <= last`` (all families, or ``families``),
-    sorted by day; ``day`` as ``datetime.date``. Empty frame with :data:`COLUMNS` if none."""
+    """The model's metric rows with ``first <= day <= last`` (all families, or ``families``;
+    all metrics, or ``metrics``), sorted by day; ``day`` as ``datetime.date``. Empty frame
+    with :data:`COLUMNS` if none."""
     sql = (
         "SELECT day, family, metric, subject, value, lower, upper, status FROM metrics "
         "WHERE model = ? AND day BETWEEN ? AND ?"
     )
     params: list = [model, first, last]
-    if families is not None:
-        if not families:
+    for column, wanted in (("family", families), ("metric", metrics)):
+        if wanted is None:
+            continue
+        if not wanted:
             return pd.DataFrame(columns=COLUMNS)
-        sql += f" AND family IN ({', '.join('?' for _ in families)})"
-        params += list(families)
+        sql += f" AND {column} IN ({', '.join('?' for _ in wanted)})"
+        params += list(wanted)
     frame = con.execute(sql + " ORDER BY day, family, metric, subject", params).df()
     if frame.empty:
         return pd.DataFrame(columns=COLUMNS)

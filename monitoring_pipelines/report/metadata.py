@@ -42,7 +42,9 @@ def drift_chart(
 ) -> str | None:
     """Heatmap of ``drift_effect`` for the ``top`` most drifted features over the ``days``
     ending on ``day`` (None when no feature was judged)."""
-    frame = load_metrics(con, model, day - timedelta(days=days - 1), day, ["drift"])
+    frame = load_metrics(
+        con, model, day - timedelta(days=days - 1), day, ["drift"], ["drift_effect"]
+    )
     matrix = drift_matrix(frame, top=top)
     if matrix.empty:
         return None
@@ -64,7 +66,12 @@ def performance_chart(
     """Realized (points, interval) vs estimated (line, band) of the first of ``metrics`` that
     either family holds, over the ``days`` ending on ``day`` (None when neither has one)."""
     frame = load_metrics(
-        con, model, day - timedelta(days=days - 1), day, ["performance", "estimated_performance"]
+        con,
+        model,
+        day - timedelta(days=days - 1),
+        day,
+        ["performance", "estimated_performance"],
+        list(metrics),
     )
     for metric in metrics:
         est = headline_series(frame, "estimated_performance", metric)

@@ -160,6 +160,47 @@ def test_metadata_charts_are_small_standalone_svg(store):
     assert performance_chart(store, "m", LAST, ["nonexistent"]) is None
 
 
+def test_metadata_charts_read_only_their_metrics_and_draw_the_same(store, monkeypatch):
+    """The charts ask the store for the metrics they draw only; drawn from every metric of
+    their families, as before, they are the same documents."""
+    from monitoring_pipelines.report import data, metadata
+
+    asked = []
+    real = data.load_metrics
+
+    def every_metric(con, model, first, last, families=None, metrics=None):
+        asked.append(metrics)
+        return real(con, model, first, last, families)
+
+    narrow = (
+        drift_chart(store, "m", LAST),
+        performance_chart(store, "m", LAST, ["roc_auc", "accuracy"]),
+    )
+    monkeypatch.setattr(metadata, "load_metrics", every_metric)
+    wide = (
+        drift_chart(store, "m", LAST),
+        performance_chart(store, "m", LAST, ["roc_auc", "accuracy"]),
+    )
+    assert asked == [["drift_effect"], ["roc_auc", "accuracy"]]
+    assert narrow == wide and all(narrow)
+
+
+def test_load_metrics_by_metric(store):
+    from monitoring_pipelines.report.data import load_metrics
+
+    first = LAST - timedelta(days=3)
+    every = load_metrics(store, "m", first, LAST, ["drift"])
+    some = load_metrics(store, "m", first, LAST, ["drift"], ["drift_effect", "psi"])
+    want = every[every.metric.isin(["drift_effect", "psi"])].reset_index(drop=True)
+    assert len(some) > 0 and len(some) < len(every)
+    assert (
+        some.sort_values(["day", "metric", "subject"])
+        .reset_index(drop=True)
+        .equals(want.sort_values(["day", "metric", "subject"]).reset_index(drop=True))
+    )
+    assert load_metrics(store, "m", first, LAST, None, []).empty
+
+
 def test_cli_writes_the_report_and_overview(tmp_path):
     paths = ProjectPaths.at(tmp_path)
     write_store(paths.database, days=3).close()

@@ -13,6 +13,7 @@ from monitoring_pipelines.config.drift import NumericTest
 from monitoring_pipelines.drift.columns import (
     FEATURE,
     NUMERIC,
+    OUTPUT,
     TARGET,
     column_specs,
     day_relation,
@@ -27,7 +28,7 @@ from monitoring_pipelines.drift.sorted_reference import sorted_reference
 from monitoring_pipelines.drift.stats import correct
 from monitoring_pipelines.drift.univariate import ColumnDrift, judge, measure
 from monitoring_pipelines.ingest.reference import reference_version
-from monitoring_pipelines.store.sql import database_path
+from monitoring_pipelines.store.sql import database_path, qi
 
 
 def _exists(con: duckdb.DuckDBPyConnection, quoted: str) -> bool:
@@ -67,17 +68,18 @@ def calculate_drift(
         and (spec.role != TARGET or has_labels)
     ]
     # the numeric columns of each relation read in one query, the categorical ones counted
-    # in one more, not one query per column
+    # in one more, not one query per column; the outputs are read beside the features
+    sources = {spec.subject: _source(cfg, spec, rel, day) for spec, _, rel in todo}
     numeric: dict[str, list[str]] = {}
     categorical: dict[str, list[str]] = {}
-    for spec, _, rel in todo:
-        (numeric if spec.kind == NUMERIC else categorical).setdefault(rel, []).append(
-            spec.expr(spec.cur_col)
-        )
+    for spec, _, _ in todo:
+        src_rel, src_expr = sources[spec.subject]
+        (numeric if spec.kind == NUMERIC else categorical).setdefault(src_rel, []).append(src_expr)
     read = {rel: values_of(con, rel, list(dict.fromkeys(exprs))) for rel, exprs in numeric.items()}
     for rel, exprs in categorical.items():
         read.setdefault(rel, {}).update(category_counts_of(con, rel, exprs))
-    columns = _measure_all(con, todo, read, ref_rel, s, version)
+    values = {subject: read[src_rel][src_expr] for subject, (src_rel, src_expr) in sources.items()}
+    columns = _measure_all(con, todo, values, ref_rel, s, version)
     importance = profile.get("importance", {})
     for c, p in zip(columns, correct([c.p_value for c in columns], str(s.correction)), strict=True):
         c.p_adjusted = p
@@ -100,10 +102,22 @@ def calculate_drift(
     return result
 
 
+def _source(cfg: ModelConfig, spec, rel: str, day: date | list[date]) -> tuple[str, str]:
+    """(relation, expression) the day's values of ``spec`` are read from: its own relation,
+    except an output of a model that logs failed predictions, read from the features' relation
+    with a failed prediction's value as NULL (the rows the outputs' relation keeps), so the
+    outputs share the features' queries. NULLs are left out of the values and the counts."""
+    error = cfg.columns.error
+    if spec.role != OUTPUT or not error:
+        return rel, spec.expr(spec.cur_col)
+    expr = f"CASE WHEN {qi(error)} IS NULL THEN {spec.expr(spec.cur_col)} END"
+    return day_relation(cfg, FEATURE, day), expr
+
+
 def _measure_all(con, todo, read, ref_rel: str, s, version: str | None) -> list[ColumnDrift]:
     """:func:`measure` of every (spec, profile entry, relation) of ``todo``, in order.
 
-    ``read``: each relation's numeric values and category counts by expression. The
+    ``read``: each column's numeric values or category counts, by subject. The
     queries run on this thread (DuckDB parallelises them itself); a numeric column's
     KS and Wasserstein, numpy sorts and searches on values already read that release the
     GIL, run two at a time on worker threads, as the cores allow. The figures are the same
@@ -117,7 +131,7 @@ def _measure_all(con, todo, read, ref_rel: str, s, version: str | None) -> list[
     try:
         pending: list[Future[ColumnDrift] | ColumnDrift] = []
         for spec, ref, rel in todo:
-            cur = read[rel][spec.expr(spec.cur_col)]
+            cur = read[spec.subject]
             if spec.kind != NUMERIC:
                 pending.append(measure(con, spec, ref, rel, ref_rel, s, version, cur_counts=cur))
                 continue

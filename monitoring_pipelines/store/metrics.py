@@ -57,30 +57,49 @@ def replace_metrics(
     Call inside :func:`~monitoring_pipelines.store.connection.transaction` together with the
     data the figures describe, so both change together or not at all.
     """
+    return replace_families(con, model=model, day=day, families={family: metrics}, run_id=run_id)
+
+
+def replace_families(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    model: str,
+    day: date,
+    families: dict[str, list[Metric]],
+    run_id: str | None = None,
+) -> int:
+    """:func:`replace_metrics` of several families of one model's day in one DELETE and one
+    INSERT (each statement costs a few ms whatever its size); returns the rows written."""
+    names = list(families)
+    if not names:
+        return 0
     con.execute(
-        "DELETE FROM metrics WHERE model = ? AND day = ? AND family = ?", [model, day, family]
+        f"DELETE FROM metrics WHERE model = ? AND day = ? AND family IN "
+        f"({', '.join('?' for _ in names)})",
+        [model, day, *names],
     )
-    if not metrics:
+    rows = [(family, m) for family, metrics in families.items() for m in metrics]
+    if not rows:
         return 0
     now = datetime.now()
     frame = pd.DataFrame(
         {
             "model": model,
             "day": pd.Timestamp(day),
-            "family": family,
-            "metric": [m.metric for m in metrics],
-            "subject": [m.subject for m in metrics],
-            "value": [_clean(m.value) for m in metrics],
-            "lower": [_clean(m.lower) for m in metrics],
-            "upper": [_clean(m.upper) for m in metrics],
-            "status": [m.status for m in metrics],
+            "family": [family for family, _ in rows],
+            "metric": [m.metric for _, m in rows],
+            "subject": [m.subject for _, m in rows],
+            "value": [_clean(m.value) for _, m in rows],
+            "lower": [_clean(m.lower) for _, m in rows],
+            "upper": [_clean(m.upper) for _, m in rows],
+            "status": [m.status for _, m in rows],
             "computed_at": now,
             "run_id": run_id,
         }
     )
     frame["day"] = frame["day"].dt.date
     insert_rows(con, "metrics", frame, list(frame.columns))
-    return len(metrics)
+    return len(rows)
 
 
 def as_dates(days: pd.Series) -> pd.Series:

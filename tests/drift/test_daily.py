@@ -48,6 +48,36 @@ def test_a_low_volume_model_is_judged_on_its_trailing_window():
     assert by[("window_drift_effect", "b")].status == "ok"
 
 
+@pytest.mark.parametrize("numeric_test", ["ks", "binned"])
+def test_failed_predictions_are_left_out_of_the_outputs_drift_not_the_features(numeric_test):
+    """Outputs are read beside the features, with a failed prediction's output as NULL: their
+    figures equal those of a day without the failed rows; the features keep every row."""
+    day_sql = (
+        "SELECT random() + 0.3 AS a, random() AS b, ['x', 'y'][1 + (i % 2)] AS c, i "
+        "FROM range(2000) t(i)"
+    )
+    cfg = toy_config(multivariate=False, numeric_test=numeric_test)
+    out = {}
+    for name, drop in (("with_failures", False), ("without", True)):
+        con = duckdb.connect()
+        con.execute("SELECT setseed(0.25)")
+        toy_tables(con, "toy", REF, day_sql, DAY)
+        # 300 failed predictions whose logged output is garbage
+        con.execute(
+            "UPDATE predictions__toy SET error = 'timeout', prediction = 1000 WHERE i < 300"
+        )
+        if drop:
+            con.execute("DELETE FROM predictions__toy WHERE error IS NOT NULL")
+        result, _ = daily_drift(con, cfg, fit_profile(con, cfg), DAY)
+        out[name] = {c.spec.subject: c for c in result.columns}
+    failed, clean = out["with_failures"]["output:prediction"], out["without"]["output:prediction"]
+    assert failed.rows == clean.rows == 1700
+    for figure in ("statistic", "p_value", "psi", "js", "wasserstein", "wasserstein_bound"):
+        assert getattr(failed, figure) == pytest.approx(getattr(clean, figure), nan_ok=True)
+    assert failed.status == clean.status
+    assert out["with_failures"]["a"].rows == 2000 and out["without"]["a"].rows == 1700
+
+
 def test_the_first_production_days_are_reported_as_skew():
     con = duckdb.connect()
     con.execute("SELECT setseed(0.25)")

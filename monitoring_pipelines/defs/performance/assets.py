@@ -34,7 +34,7 @@ from monitoring_pipelines.performance.estimator import fit_estimator, load_estim
 from monitoring_pipelines.performance.realized import realized_performance as realize
 from monitoring_pipelines.report.metadata import markdown_image, performance_chart
 from monitoring_pipelines.store.connection import transaction
-from monitoring_pipelines.store.metrics import replace_metrics
+from monitoring_pipelines.store.metrics import replace_families
 
 
 @dg.asset(
@@ -144,10 +144,9 @@ def realized_performance(
         errors = estimation_error(cfg, estimated, metrics)
         families.append((FAMILY_ESTIMATION_ERROR, errors))
         with transaction(con):
-            for family, figures in families:
-                replace_metrics(
-                    con, model=model, day=day, family=family, metrics=figures, run_id=context.run_id
-                )
+            replace_families(
+                con, model=model, day=day, families=dict(families), run_id=context.run_id
+            )
     with monitoring.connect() as con:
         chart = performance_chart(con, model, day, cfg.performance.alert_metrics)
     if chart:

@@ -206,3 +206,54 @@ def test_the_multivariate_state_is_pandas_and_scikit_learns():
     windows = [err[i : i + 250].mean() for i in range(0, n - 250 + 1, 250)]
     assert state["pca"]["window_mean"] == pytest.approx(np.mean(windows), rel=1e-9)
     assert state["pca"]["window_std"] == pytest.approx(np.std(windows, ddof=1), rel=1e-9)
+
+
+def _set_reference_version(con, fingerprint: str) -> None:
+    """The store's record of its loaded reference, as ``load_reference`` keeps it."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS reference_state (model VARCHAR PRIMARY KEY, "
+        "fingerprint VARCHAR, path VARCHAR, loaded_at TIMESTAMP)"
+    )
+    con.execute("DELETE FROM reference_state WHERE model = 'toy'")
+    con.execute("INSERT INTO reference_state VALUES ('toy', ?, 'ref', now())", [fingerprint])
+
+
+def test_the_reference_sample_is_read_once_per_reference_version(tmp_path, monkeypatch):
+    """The domain classifier's reference sample is read from the store once per loaded
+    reference (a day's AUROC is the one computed from a fresh read), again after a new
+    reference load, and every time when the store does not say which reference it holds."""
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    _correlated_day(con)
+    cfg = toy_config()
+    profile = fit_profile(con, cfg)
+    multivariate._forget_reference_samples()
+    reads, real = [], multivariate._frame
+
+    def counting(con, cfg, relation, rows):
+        reads.append(relation)
+        return real(con, cfg, relation, rows)
+
+    monkeypatch.setattr(multivariate, "_frame", counting)
+    ref_rel = reference_relation(cfg)
+
+    def auroc() -> float:
+        result = calculate_drift(con, cfg, profile, DAY)
+        return next(m.value for m in result.multivariate if m.metric == "domain_auroc")
+
+    unversioned = [auroc(), auroc()]
+    assert reads.count(ref_rel) == 2  # no version: read each time
+    _set_reference_version(con, "f1")
+    reads.clear()
+    kept = [auroc(), auroc(), auroc()]
+    assert reads.count(ref_rel) == 1 and len(set(kept)) == 1
+    assert kept[0] == unversioned[0]  # the seeded sample: the figure of a fresh read
+    sample = multivariate._reference_sample(con, cfg, 800)
+    sample.iloc[:, 0] = 1e9  # the caller's copy: the kept sample stays as read
+    assert multivariate._reference_sample(con, cfg, 800).iloc[0, 0] != 1e9
+    # a new reference: read again
+    con.execute("UPDATE reference__toy SET a = a * 2")
+    _set_reference_version(con, "f2")
+    reads.clear()
+    auroc()
+    assert reads.count(ref_rel) == 1
+    multivariate._forget_reference_samples()

@@ -37,9 +37,15 @@ class Detector(Protocol):
     def score(self, X: np.ndarray) -> np.ndarray: ...
 
 
+# A detector whose ``row_independent`` is true scores each row from the fitted state alone, so
+# its rows may be scored in parts (side by side) with the same figures, to the bit.
+
+
 class SklearnIForest:
     """Isolation forest; the score is the average path length's anomaly score (higher: more
     isolated)."""
+
+    row_independent = True
 
     def __init__(self, n_estimators: int, seed: int) -> None:
         self.model = IsolationForest(n_estimators=n_estimators, random_state=seed)
@@ -54,6 +60,8 @@ class SklearnIForest:
 class CovarianceMahalanobis:
     """Squared Mahalanobis distance to the reference mean under the reference covariance."""
 
+    row_independent = True
+
     def fit(self, X: np.ndarray) -> None:
         self.mean = X.mean(axis=0)
         cov = np.atleast_2d(np.cov(X, rowvar=False))
@@ -66,6 +74,8 @@ class CovarianceMahalanobis:
 
 class AlibiIForest:
     """alibi-detect ``IForest``."""
+
+    row_independent = True
 
     def __init__(self, n_estimators: int, seed: int) -> None:
         lazy_alibi.register()

@@ -244,6 +244,34 @@ def test_detectors_scored_side_by_side_give_their_own_scores(fitted, backend):
         np.testing.assert_array_equal(again[name], together[name])
 
 
+@pytest.mark.parametrize("backend", ["sklearn", "alibi"])
+def test_row_independent_detectors_score_in_parts_with_the_same_figures(fitted, backend):
+    """A day of many rows: the isolation forest (and the covariance Mahalanobis) score it
+    in two parts side by side, alibi-detect's online Mahalanobis in one call; every figure
+    equals the detector's own single call, to the bit."""
+    from monitoring_pipelines.outliers import detector as detector_module
+
+    state = copy.deepcopy(fitted[backend])
+    X = state.encoder.transform(_planted(9000, 200, np.random.default_rng(4))[0])
+    calls: dict[str, list[int]] = {name: [] for name in state.detectors}
+    for name, d in state.detectors.items():
+        real = d.score
+
+        def spy(x, real=real, name=name):
+            calls[name].append(len(x))
+            return real(x)
+
+        d.score = spy
+    together = state.scores(X)
+    for name, d in state.detectors.items():
+        split = getattr(d, "row_independent", False)
+        assert calls[name] == ([4600, 4600] if split else [9200]), (name, calls[name])
+        alone = d.score(X[:, : state.inputs[name]] if name in state.inputs else X)
+        np.testing.assert_array_equal(together[name], alone)
+    assert any(getattr(d, "row_independent", False) for d in state.detectors.values())
+    assert detector_module._parts(state.detectors["iforest"], 2 * 4096 - 1) == [(0, 8191)]
+
+
 def test_the_reference_sample_is_fetched_by_position_as_pandas_samples(con):
     """reference_features gives fit_detector's sample of the reference (rows with an
     output) without loading the reference into pandas: the same rows, in the same order, as

@@ -74,15 +74,15 @@ class OutlierDetector:
         parts = {name: _parts(d, len(x)) for name, (d, x) in jobs.items()}
         if sum(len(p) for p in parts.values()) < 2:
             return {name: d.score(x) for name, (d, x) in jobs.items()}
+        # the detectors scored in one call first, so a thread is free for them from the start
+        # and the parts fill the other thread around them
+        order = sorted(jobs, key=lambda name: len(parts[name]))
         with ThreadPoolExecutor(SCORING_THREADS, thread_name_prefix="outlier-detector") as pool:
             running = {
-                name: [pool.submit(d.score, x[a:b]) for a, b in parts[name]]
-                for name, (d, x) in jobs.items()
+                name: [pool.submit(jobs[name][0].score, jobs[name][1][a:b]) for a, b in parts[name]]
+                for name in order
             }
-            return {
-                name: np.concatenate([job.result() for job in jobs_of])
-                for name, jobs_of in running.items()
-            }
+            return {name: np.concatenate([job.result() for job in running[name]]) for name in jobs}
 
     def rank(self, scores: dict[str, np.ndarray]) -> np.ndarray:
         """One outlier score per row comparable across detectors and backends: the highest

@@ -32,8 +32,9 @@ def wasserstein_lower_bound(values: np.ndarray, mean: float, mad: float) -> floa
     W1(P, Q) >= |E_P f - E_Q f| for every 1-Lipschitz f (Kantorovich-Rubinstein duality);
     with f(x) = x and f(x) = |x - mean| this is the larger of the shift in the mean and the
     shift in the mean absolute deviation about the reference's mean. It equals W1 for a
-    pure translation, and catches a change of spread that leaves the mean in place; a change
-    of shape that keeps both is left to the binned test and PSI/JS.
+    pure translation or a pure change of scale about the reference mean, and catches a change
+    of spread that leaves the mean in place; a change of shape that keeps both is left to the
+    chi-squared test and PSI on the bins.
     """
     v = np.asarray(values, dtype=np.float64)
     if len(v) == 0:

@@ -29,7 +29,8 @@ NAN = float("nan")
 class ColumnDrift:
     """Drift figures of one column on one day (NaN where not applicable).
 
-    ``statistic``/``p_value``: KS D (numeric) or chi-squared (categorical) and its raw p-value;
+    ``statistic``/``p_value``: KS D (numeric) or chi-squared (categorical, and numeric with
+    ``numeric_test: binned``: ``binned`` is then true) and its raw p-value;
     ``p_adjusted``: after the correction over the day's tests; ``psi`` in nats; ``js`` JS
     distance (base 2); ``wasserstein``: in reference standard deviations (with the binned
     numeric test: ``wasserstein_bound``, its lower bound, instead); ``unseen``/

@@ -32,13 +32,13 @@ from monitoring_pipelines.outliers import lazy_alibi
 
 
 class Detector(Protocol):
+    """A detector whose class sets ``row_independent = True`` scores each row from the fitted
+    state alone, so its rows may be scored in parts (side by side) with the same figures, to
+    the bit (see ``OutlierDetector.scores``)."""
+
     def fit(self, X: np.ndarray) -> None: ...
 
     def score(self, X: np.ndarray) -> np.ndarray: ...
-
-
-# A detector whose ``row_independent`` is true scores each row from the fitted state alone, so
-# its rows may be scored in parts (side by side) with the same figures, to the bit.
 
 
 class SklearnIForest:

@@ -146,3 +146,31 @@ def test_a_profile_without_the_mean_absolute_deviation_gets_it_from_the_referenc
     again = {c.spec.subject: c for c in calculate_drift(con, cfg, old, DAY).columns}
     assert again["a"].wasserstein_bound == pytest.approx(cols["a"].wasserstein_bound, rel=1e-9)
     assert again["a"].status == "alert"
+
+
+def test_the_alibi_backend_gives_the_binned_figures_too():
+    """``numeric_test: binned`` under ``detector_backend: alibi``: alibi-detect's
+    ChiSquareDrift on the bins gives scipy's statistic and p-value (alibi's are float32) and
+    the same verdicts."""
+    con = duckdb.connect()
+    rng = np.random.default_rng(8)
+    n = 20_000
+    ref = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                        "c": rng.choice(["x", "y", "z"], n)})  # fmt: skip
+    day = pd.DataFrame({"a": rng.normal(0.3, 1, 4000), "b": rng.normal(size=4000),
+                        "c": rng.choice(["x", "y", "z"], 4000, p=[0.5, 0.3, 0.2])})  # fmt: skip
+    con.register("_ref", ref)
+    con.register("_day", day)
+    toy_tables(con, "toy", "SELECT * FROM _ref", "SELECT * FROM _day", DAY)
+    out = {}
+    for backend in ("scipy", "alibi"):
+        cfg = toy_config(multivariate=False, numeric_test="binned", detector_backend=backend)
+        result = calculate_drift(con, cfg, fit_profile(con, cfg), DAY)
+        out[backend] = {c.spec.subject: c for c in result.columns}
+    for subject, s in out["scipy"].items():
+        a = out["alibi"][subject]
+        assert a.binned == s.binned
+        assert a.statistic == pytest.approx(s.statistic, rel=1e-5)
+        assert a.p_value == pytest.approx(s.p_value, rel=1e-4, abs=1e-30)
+        assert a.status == s.status, subject
+    assert out["scipy"]["a"].status == "alert" and out["scipy"]["b"].status == "ok"

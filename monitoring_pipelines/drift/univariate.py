@@ -79,16 +79,16 @@ def measure(
     ``cur_counts``: a categorical column's counts over ``relation`` when already read (see
     :func:`~monitoring_pipelines.drift.histograms.category_counts_of`)."""
     expr = spec.expr(spec.cur_col)
-    if spec.kind == NUMERIC and s.numeric_test == NumericTest.binned:
-        cur_vals = h.values(con, relation, expr) if cur_values is None else cur_values
-        return _binned(con, spec, ref, ref_relation, s, cur_vals)
     if spec.kind == NUMERIC:
         cur_vals = h.values(con, relation, expr) if cur_values is None else cur_values
         counts = h.counts_of(cur_vals, ref["edges"])
-        out = ColumnDrift(spec, int(counts.sum()))
+        binned = s.numeric_test == NumericTest.binned
+        out = ColumnDrift(spec, int(counts.sum()), binned=binned)
         if out.rows < s.min_rows:
             out.note = f"fewer than {s.min_rows} rows"
             return out
+        if binned:
+            return _binned(con, out, ref, ref_relation, s, cur_vals, counts)
         if ref_sorted is None:
             ref_sorted = sorted_reference(con, ref_relation, spec.expr(spec.ref_col), ref_version)
         placed = place(ref_sorted, cur_vals)  # searched once for KS and Wasserstein
@@ -126,25 +126,22 @@ def measure(
 
 def _binned(
     con: duckdb.DuckDBPyConnection | None,
-    spec: ColumnSpec,
+    out: ColumnDrift,
     ref: dict[str, Any],
     ref_relation: str,
     s: DriftSettings,
     cur_vals: np.ndarray,
+    counts: np.ndarray,
 ) -> ColumnDrift:
-    """A numeric column with ``numeric_test: binned``: the chi-squared test of homogeneity
-    on the reference-quantile bins (bins empty on both sides dropped), PSI and JS on the same
-    bins, and :func:`~monitoring_pipelines.drift.stats.wasserstein_lower_bound` in reference
-    stds. The effect is the larger of PSI and the bound over their thresholds, as ``ks``'s is
-    of PSI and the exact distance: the bound is never above the distance, so a column's
-    effect is never above the one ``ks`` finds (the p-values differ). A profile fitted before
-    the reference's mean absolute deviation was kept has it computed from the reference
-    (``con`` must then be given)."""
-    counts = h.counts_of(cur_vals, ref["edges"])
-    out = ColumnDrift(spec, int(counts.sum()), binned=True)
-    if out.rows < s.min_rows:
-        out.note = f"fewer than {s.min_rows} rows"
-        return out
+    """``out``'s figures for a numeric column with ``numeric_test: binned``, from its values
+    and their ``counts`` in the reference-quantile bins: the chi-squared test of homogeneity
+    on the bins (bins empty on both sides dropped), PSI and JS on the same bins, and
+    :func:`~monitoring_pipelines.drift.stats.wasserstein_lower_bound` in reference stds. The
+    effect is the larger of PSI and the bound over their thresholds, as ``ks``'s is of PSI
+    and the exact distance: the bound is never above the distance, so a column's effect is
+    never above the one ``ks`` finds (the p-values differ). A profile fitted before the
+    reference's mean absolute deviation was kept has it computed from the reference (``con``
+    must then be given)."""
     ref_counts = np.asarray(ref["counts"])
     keep = (ref_counts + counts) > 0
     out.statistic, out.p_value = chi2_test(ref_counts[keep], counts[keep], str(s.detector_backend))
@@ -152,7 +149,7 @@ def _binned(
     out.js = js_distance(ref_counts, counts)
     mad = ref.get("mad")
     if mad is None:
-        mad = h.mean_abs_deviation(con, ref_relation, spec.expr(spec.ref_col), ref["mean"])
+        mad = h.mean_abs_deviation(con, ref_relation, out.spec.expr(out.spec.ref_col), ref["mean"])
     bound, std = wasserstein_lower_bound(cur_vals, ref["mean"], mad), ref["std"]
     out.wasserstein_bound = bound / std if std > 0 else (0.0 if bound == 0 else float("inf"))
     psi_thr, _, w_thr = thresholds(ref, s)

@@ -8,7 +8,12 @@ from monitoring_pipelines.quality.suite import (
     suggest_suite,
     write_suite,
 )
-from monitoring_pipelines.quality.validate import day_parameters, validate_day, warm_up
+from monitoring_pipelines.quality.validate import (
+    day_parameters,
+    validate_day,
+    validate_stored_day,
+    warm_up,
+)
 
 __all__ = [
     "ExpectationOutcome",
@@ -19,6 +24,7 @@ __all__ = [
     "load_suite",
     "suggest_suite",
     "validate_day",
+    "validate_stored_day",
     "warm_up",
     "write_suite",
 ]

@@ -11,9 +11,11 @@ import functools
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -197,6 +199,58 @@ def validate_day(
 
     Returns a :class:`QualityReport` with one outcome per suite expectation, in suite order.
     """
+    return _validate(lambda _rest: frame, suite, day, result_format, parameters, screened)
+
+
+def validate_stored_day(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    suite: gx.ExpectationSuite | dict[str, Any],
+    *,
+    day: date,
+    result_format: str = DEFAULT_RESULT_FORMAT,
+    parameters: dict[str, Any] | None = None,
+) -> QualityReport:
+    """:func:`validate_day` of the rows of ``relation`` (a table or view with a ``_day``
+    column) on ``day``, screened where they are stored: one DuckDB query finds the clean passes
+    (:mod:`~monitoring_pipelines.quality.sqlscreen`), and only when some expectation is left
+    are rows read into pandas, and then only the columns the expectations left use, for the
+    frame screen and GX. The same outcomes as ``validate_day`` of ``SELECT *`` of the day."""
+    from monitoring_pipelines.quality.sqlscreen import sql_screen
+    from monitoring_pipelines.store.sql import qi
+
+    params = {**day_parameters(day), **(parameters or {})}
+    where = "_day = ?"
+    found: dict[str, Any] = {}
+
+    def prescreen(raws: list[dict[str, Any]]) -> tuple[dict[int, dict[str, Any]], int]:
+        passed, n, types = sql_screen(con, relation, where, [day], raws, params, result_format)
+        found["types"] = types
+        return passed, n
+
+    def read(rest: list[dict[str, Any]]) -> pd.DataFrame:
+        used = _columns_used(rest)
+        cols = [qi(c) for c in found["types"] if used is None or c in used]
+        select = ", ".join(cols) or 'NULL AS "_no_column"'  # the rows, for a row count
+        return con.execute(f"SELECT {select} FROM {relation} WHERE {where}", [day]).df()
+
+    return _validate(read, suite, day, result_format, parameters, True, prescreen)
+
+
+def _validate(
+    read: Callable[[list[dict[str, Any]]], pd.DataFrame],
+    suite: gx.ExpectationSuite | dict[str, Any],
+    day: date,
+    result_format: str,
+    parameters: dict[str, Any] | None,
+    screened: bool,
+    prescreen: Callable[[list[dict[str, Any]]], tuple[dict[int, dict[str, Any]], int]]
+    | None = None,
+) -> QualityReport:
+    """The validation of :func:`validate_day`. ``read(expectations)`` gives the frame those
+    expectations need; ``prescreen(expectations)`` (optional) the clean passes found before
+    any frame is read and the number of rows: the frame is read only when expectations are
+    left after it."""
     if result_format not in RESULT_FORMATS:
         raise ValueError(f"result_format must be one of {RESULT_FORMATS}, not {result_format!r}")
     data = suite.to_json_dict() if hasattr(suite, "to_json_dict") else suite
@@ -210,9 +264,16 @@ def validate_day(
         by_id[gx_id] = i
         data["expectations"][i] = {**raw, "id": gx_id, "severity": severities[-1]}
     params = {**day_parameters(day), **(parameters or {})}
-    df = _normalize(frame, _columns_used(raws))
     start = time.perf_counter()
-    passed = screen(df, raws, params, result_format) if screened else {}
+    passed, row_count = prescreen(raws) if prescreen is not None else ({}, 0)
+    rest = [i for i in range(len(raws)) if i not in passed]
+    if rest or prescreen is None:
+        frame = read([raws[i] for i in rest])
+        row_count = len(frame)
+        df = _normalize(frame, _columns_used([raws[i] for i in rest]))
+        if screened:
+            found = screen(df, [raws[i] for i in rest], params, result_format)
+            passed.update({rest[j]: result for j, result in found.items()})
     results: list[Any] = [_Passed(passed[i]) if i in passed else None for i in range(len(raws))]
     data["expectations"] = [e for i, e in enumerate(data["expectations"]) if i not in passed]
     if data["expectations"]:
@@ -236,7 +297,7 @@ def validate_day(
     return QualityReport(
         day=day,
         suite_name=str(data.get("name", "")),
-        row_count=len(frame),
+        row_count=row_count,
         result_format=result_format,
         elapsed_seconds=elapsed,
         outcomes=outcomes,

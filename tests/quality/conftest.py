@@ -98,3 +98,25 @@ def churn_suite(churn_cfg: ModelConfig, churn_reference: pd.DataFrame) -> dict:
 def good_rows() -> pd.DataFrame:
     """A reference-like day of 1,500 log rows (before storage)."""
     return churn_rows(1500, DAY, seed=1)
+
+
+def store_table(con, frame: pd.DataFrame, cfg: ModelConfig, name: str = "day_rows") -> str:
+    """``frame`` (shaped by :func:`stored_day`) as a DuckDB table typed as the store types it
+    (declared columns as ``expected_columns``, ``_day`` a DATE); a column ``frame`` lacks is
+    left out. Returns the table's quoted name."""
+    from monitoring_pipelines.store.columns import SYSTEM_COLUMNS
+    from monitoring_pipelines.store.sql import qi
+
+    declared = {**expected_columns(cfg), **SYSTEM_COLUMNS}
+    con.register("_frame", frame)
+    try:
+        types = dict(
+            con.execute("DESCRIBE SELECT * FROM _frame").fetchall()[i][:2]
+            for i in range(len(frame.columns))
+        )
+        cols = ", ".join(f"{qi(c)} {declared.get(c, types[c])}" for c in frame.columns)
+        con.execute(f"CREATE OR REPLACE TABLE {qi(name)} ({cols})")
+        con.execute(f"INSERT INTO {qi(name)} BY NAME SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+    return qi(name)

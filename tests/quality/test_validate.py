@@ -5,17 +5,26 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from monitoring_pipelines.config import ModelConfig
-from monitoring_pipelines.quality import QualityReport, validate_day
-from tests.quality.conftest import DAY, PLANS, stored_day
+from monitoring_pipelines.quality import QualityReport, validate_day, validate_stored_day
+from tests.quality.conftest import DAY, PLANS, store_table, stored_day
 
 
 def run(rows: pd.DataFrame, cfg: ModelConfig, suite: dict) -> QualityReport:
-    return validate_day(stored_day(rows, cfg, DAY), suite, day=DAY)
+    """The day validated where it is stored (as the data_quality asset does), after checking
+    that it gives the outcomes of validating the whole day read into pandas."""
+    frame = stored_day(rows, cfg, DAY)
+    con = duckdb.connect()
+    stored = validate_stored_day(con, store_table(con, frame, cfg), suite, day=DAY)
+    read = con.execute("SELECT * FROM day_rows").df()  # the day as the store gives it
+    assert stored.outcomes == validate_day(read, suite, day=DAY).outcomes
+    assert stored.row_count == len(frame)
+    return stored
 
 
 def failed(outcomes, kind: str) -> set[str | None]:

@@ -8,7 +8,7 @@ from monitoring_pipelines.defs.partitions import BY_MODEL, split_key
 from monitoring_pipelines.defs.resources import MonitoringResource
 from monitoring_pipelines.quality.starter import suite_path, write_starter_suite
 from monitoring_pipelines.quality.suite import load_suite_json
-from monitoring_pipelines.quality.validate import validate_day
+from monitoring_pipelines.quality.validate import validate_stored_day
 from monitoring_pipelines.store.connection import transaction
 from monitoring_pipelines.store.quality import replace_quality
 from monitoring_pipelines.store.sql import derived_folder, predictions_table
@@ -63,8 +63,7 @@ def data_quality(
         context.log.info(f"no suite for {model}: wrote a starter suite to {path}")
     with monitoring.connect() as con:
         suite = load_suite_json(path, derived_folder(con))
-        frame = con.execute(f"SELECT * FROM {predictions_table(model)} WHERE _day = ?", [day]).df()
-        report = validate_day(frame, suite, day=day)
+        report = validate_stored_day(con, predictions_table(model), suite, day=day)
         with transaction(con):
             replace_quality(con, cfg, day, report, run_id=context.run_id)
     th = cfg.thresholds.quality

@@ -145,6 +145,9 @@ TYPED_SUITE = {
         _e("column_values_to_not_be_null", column="absent"),
         _e("table_row_count_to_be_between", min_value=5, max_value=20),
         _e("table_row_count_to_be_between", min_value=11),
+        _e("column_values_to_be_between", column="i64", min_value=0.5, max_value=10.0),
+        _e("column_values_to_be_between", column="seven", min_value=7, max_value=7),
+        _e("column_values_to_be_between", column="seven", min_value=7, strict_min=True),
     ],
 }
 
@@ -169,10 +172,11 @@ def test_every_type_validates_as_the_day_read_into_pandas() -> None:
     assert n == 10
     took = set(passed)
     # taken: the clean checks of integer, double, text and in-range timestamp columns
-    assert took == {1, 3, 6, 8, 9, 11, 12, 17, 19, 20, 21, 22, 25, 29, 30, 32, 34, 37, 40}
+    assert took == {1, 3, 6, 8, 9, 11, 12, 17, 19, 20, 21, 22, 25, 29, 30, 32, 34, 37, 40, 42, 43}
     # not taken, among others: FLOAT (13, 14), BOOLEAN (33), the timestamp column pandas keeps
     # in microseconds (27, 28), float values against an INTEGER set (5), an INTEGER column
-    # holding a NULL is float64 to pandas (7), breaks (0, 2, 4, 10, 15, 18, 23, 24, 26, 31, 41)
+    # holding a NULL is float64 to pandas (7), breaks (0, 2, 4, 10, 15, 18, 23, 24, 26, 31, 41,
+    # 44)
     by_index = list(stored.outcomes)
     assert len(by_index) == len(raws)
     assert not by_index[0].success and by_index[0].unexpected_count == 3  # 3 > 2.5, thrice

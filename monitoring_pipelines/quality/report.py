@@ -84,8 +84,9 @@ class ExpectationOutcome:
 class QualityReport:
     """Every expectation outcome of one day, in suite order, plus how the run went.
 
-    ``row_count`` is the number of rows validated; ``elapsed_seconds`` is wall time of the GX
-    validation (context excluded); ``result_format`` the GX result format used.
+    ``row_count`` is the number of rows validated; ``elapsed_seconds`` is wall time of the
+    validation (the screens, the read of the rows they leave to GX, and GX; the GX context's
+    creation excluded); ``result_format`` the GX result format used.
     """
 
     day: date

@@ -54,6 +54,23 @@ def _clean(n: int, missing: int | None) -> dict[str, Any]:
     return out
 
 
+def all_missing_result(n: int) -> dict[str, Any]:
+    """GX's result of a type check on an object column with no value: it passes, the
+    percentages of non-null values undefined (None)."""
+    return {**_clean(n, n), "unexpected_percent": None, "unexpected_percent_nonmissing": None}
+
+
+def row_count_result(kw: dict[str, Any], n: int) -> dict[str, Any] | None:
+    """GX's result of ``expect_table_row_count_to_be_between`` when ``n`` rows pass it; None
+    when they do not, or the bounds are not numbers."""
+    lo, hi = kw.get("min_value"), kw.get("max_value")
+    if any(b is not None and not _number(b) for b in (lo, hi)):
+        return None
+    if (lo is None or n >= lo) and (hi is None or n <= hi):
+        return {"observed_value": n}
+    return None
+
+
 def _number(v: Any) -> bool:
     return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
 
@@ -144,11 +161,8 @@ def screen(
         if kind not in ALLOWED or not set(kw) <= ALLOWED[kind]:
             continue
         if kind == "expect_table_row_count_to_be_between":
-            lo, hi = kw.get("min_value"), kw.get("max_value")
-            if any(b is not None and not _number(b) for b in (lo, hi)):
-                continue
-            if (lo is None or n >= lo) and (hi is None or n <= hi):
-                out[i] = {"observed_value": n}
+            if (result := row_count_result(kw, n)) is not None:
+                out[i] = result
             continue
         col = kw.get("column")
         if not isinstance(col, str) or col not in frame.columns:
@@ -171,11 +185,7 @@ def screen(
             # column's type is checked per non-null value, so it passes with none
             if kind == "expect_column_values_to_be_in_type_list" and s.dtype == object:
                 if isinstance(kw.get("type_list"), list):
-                    out[i] = {
-                        **_clean(n, missing),
-                        "unexpected_percent": None,
-                        "unexpected_percent_nonmissing": None,
-                    }
+                    out[i] = all_missing_result(n)
             continue
         result: dict | None = None
         if kind == "expect_column_values_to_be_in_type_list":

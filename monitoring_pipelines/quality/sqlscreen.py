@@ -32,7 +32,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from monitoring_pipelines.quality.fastpath import ALLOWED, FORMATS, _clean, _number, _resolve
+from monitoring_pipelines.quality.fastpath import (
+    ALLOWED,
+    FORMATS,
+    _clean,
+    _number,
+    _resolve,
+    all_missing_result,
+    row_count_result,
+)
 from monitoring_pipelines.store.sql import qi
 
 INTEGERS = {
@@ -246,11 +254,8 @@ def sql_screen(
     for i, kind, column, decide in plans:
         kw = expectations[i].get("kwargs") or {}
         if kind == "expect_table_row_count_to_be_between":
-            lo, hi = kw.get("min_value"), kw.get("max_value")
-            if any(b is not None and not _number(b) for b in (lo, hi)):
-                continue
-            if (lo is None or n >= lo) and (hi is None or n <= hi):
-                out[i] = {"observed_value": n}
+            if (result := row_count_result(kw, n)) is not None:
+                out[i] = result
             continue
         if kind == "expect_column_to_exist":
             out[i] = {}
@@ -269,11 +274,7 @@ def sql_screen(
         if missing == n:  # all missing: only an object column's type check passes here
             if kind == "expect_column_values_to_be_in_type_list" and typ in ("VARCHAR", "BOOLEAN"):
                 if isinstance(kw.get("type_list"), list):
-                    out[i] = {
-                        **_clean(n, missing),
-                        "unexpected_percent": None,
-                        "unexpected_percent_nonmissing": None,
-                    }
+                    out[i] = all_missing_result(n)
             continue
         if kind == "expect_column_values_to_be_in_type_list":
             type_list = kw.get("type_list")

@@ -88,6 +88,12 @@ def _e(kind: str, **kw) -> dict:
     return {"type": f"expect_{kind}", "kwargs": kw, "severity": "critical"}
 
 
+def _in_day(column: str) -> dict:
+    """The starter suite's check that timestamps fall inside the partition day."""
+    day = {"min_value": {"$PARAMETER": "day_start"}, "max_value": {"$PARAMETER": "day_end"}}
+    return _e("column_values_to_be_between", column=column, **day, strict_max=True)
+
+
 TYPED_SUITE = {
     "name": "typed",
     "expectations": [
@@ -118,21 +124,9 @@ TYPED_SUITE = {
         _e("column_values_to_be_unique", column="txt"),
         _e("column_values_to_be_in_type_list", column="txt", type_list=["str"]),
         _e("column_values_to_not_be_null", column="txt"),
-        _e(
-            "column_values_to_be_between",
-            column="ts",
-            min_value={"$PARAMETER": "day_start"},
-            max_value={"$PARAMETER": "day_end"},
-            strict_max=True,
-        ),
+        _in_day("ts"),
         _e("column_values_to_be_in_type_list", column="ts", type_list=["datetime64[ns]"]),
-        _e(
-            "column_values_to_be_between",
-            column="ts_ok",
-            min_value={"$PARAMETER": "day_start"},
-            max_value={"$PARAMETER": "day_end"},
-            strict_max=True,
-        ),
+        _in_day("ts_ok"),
         _e("column_values_to_be_between", column="ts_ok", min_value=datetime(2024, 3, 15, 12)),
         _e("column_values_to_be_between", column="ts_ok", min_value=datetime(2024, 3, 15, 13)),
         _e("column_values_to_be_in_type_list", column="ts_ok", type_list=["datetime64[ns]"]),

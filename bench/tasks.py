@@ -222,22 +222,22 @@ def task_quality(home: Path, args: argparse.Namespace) -> dict:
     warm_up()
     out: dict = {"expectations": len(suite["expectations"])}
     read = "SELECT * FROM day_rows WHERE _day = ?"
+    ways = {
+        "gx_only": lambda d: validate_day(con.execute(read, [d]).df(), suite, day=d,
+                                          screened=False),
+        "screened": lambda d: validate_day(con.execute(read, [d]).df(), suite, day=d),
+        "stored": lambda d: validate_stored_day(con, "day_rows", suite, day=d),
+    }  # fmt: skip
     for name, day in (("clean_day", w.first), ("drifted_day", w.last)):
         con.execute(
             "CREATE OR REPLACE TABLE day_rows AS SELECT * REPLACE (CAST(prediction AS VARCHAR) "
             "AS prediction), CAST($d AS DATE) AS _day FROM read_parquet($f)",
             {"f": str(w.day_file(day)), "d": day},
         )
-        ways = {
-            "gx_only": lambda d: validate_day(con.execute(read, [d]).df(), suite, day=d,
-                                              screened=False),
-            "screened": lambda d: validate_day(con.execute(read, [d]).df(), suite, day=d),
-            "stored": lambda d: validate_stored_day(con, "day_rows", suite, day=d),
-        }  # fmt: skip
         reports = {}
         for way, run in ways.items():
             t, c = time.perf_counter(), time.process_time()
-            reports[way] = rep = run(day)  # noqa: B023
+            reports[way] = rep = run(day)
             out[f"{name}_{way}"] = {
                 "rows": rep.row_count,
                 "wall": time.perf_counter() - t,

@@ -117,7 +117,7 @@ class _Column:
     for, the smallest and largest value pandas would not call missing."""
 
     def __init__(self, q: _Query, col: str, typ: str) -> None:
-        self.col, self.typ, c = col, typ, qi(col)
+        self.typ, c = typ, qi(col)
         self.count = q.add(f"count({c})")
         self.nan = q.add(f"sum(isnan({c})::INTEGER)") if typ == "DOUBLE" else None
         self.value = f"CASE WHEN isnan({c}) THEN NULL ELSE {c} END" if typ == "DOUBLE" else c

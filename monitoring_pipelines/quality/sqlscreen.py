@@ -146,7 +146,7 @@ def _between(q: _Query, column: _Column, kw: dict, params: dict):
     ok_lo, lo = _resolve(kw.get("min_value"), params)
     ok_hi, hi = _resolve(kw.get("max_value"), params)
     typ = column.typ
-    if not (ok_lo and ok_hi) or (lo is None and hi is None) or typ == "VARCHAR":
+    if not (ok_lo and ok_hi) or (lo is None and hi is None):
         return None
     if not (_bound_ok(lo, typ) and _bound_ok(hi, typ)):
         return None

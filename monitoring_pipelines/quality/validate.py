@@ -219,11 +219,12 @@ def validate_stored_day(
     from monitoring_pipelines.quality.sqlscreen import sql_screen
     from monitoring_pipelines.store.sql import qi
 
-    params = {**day_parameters(day), **(parameters or {})}
     where = "_day = ?"
     found: dict[str, Any] = {}
 
-    def prescreen(raws: list[dict[str, Any]]) -> tuple[dict[int, dict[str, Any]], int]:
+    def prescreen(
+        raws: list[dict[str, Any]], params: dict[str, Any]
+    ) -> tuple[dict[int, dict[str, Any]], int]:
         passed, n, types = sql_screen(con, relation, where, [day], raws, params, result_format)
         found["types"] = types
         return passed, n
@@ -244,13 +245,15 @@ def _validate(
     result_format: str,
     parameters: dict[str, Any] | None,
     screened: bool,
-    prescreen: Callable[[list[dict[str, Any]]], tuple[dict[int, dict[str, Any]], int]]
+    prescreen: Callable[
+        [list[dict[str, Any]], dict[str, Any]], tuple[dict[int, dict[str, Any]], int]
+    ]
     | None = None,
 ) -> QualityReport:
     """The validation of :func:`validate_day`. ``read(expectations)`` gives the frame those
-    expectations need; ``prescreen(expectations)`` (optional) the clean passes found before
-    any frame is read and the number of rows: the frame is read only when expectations are
-    left after it."""
+    expectations need; ``prescreen(expectations, parameters)`` (optional; the suite parameters
+    resolved) the clean passes found before any frame is read and the number of rows: the
+    frame is read only when expectations are left after it."""
     if result_format not in RESULT_FORMATS:
         raise ValueError(f"result_format must be one of {RESULT_FORMATS}, not {result_format!r}")
     data = suite.to_json_dict() if hasattr(suite, "to_json_dict") else suite
@@ -265,14 +268,15 @@ def _validate(
         data["expectations"][i] = {**raw, "id": gx_id, "severity": severities[-1]}
     params = {**day_parameters(day), **(parameters or {})}
     start = time.perf_counter()
-    passed, row_count = prescreen(raws) if prescreen is not None else ({}, 0)
+    passed, row_count = prescreen(raws, params) if prescreen is not None else ({}, 0)
     rest = [i for i in range(len(raws)) if i not in passed]
     if rest or prescreen is None:
-        frame = read([raws[i] for i in rest])
+        left = [raws[i] for i in rest]
+        frame = read(left)
         row_count = len(frame)
-        df = _normalize(frame, _columns_used([raws[i] for i in rest]))
+        df = _normalize(frame, _columns_used(left))
         if screened:
-            found = screen(df, [raws[i] for i in rest], params, result_format)
+            found = screen(df, left, params, result_format)
             passed.update({rest[j]: result for j, result in found.items()})
     results: list[Any] = [_Passed(passed[i]) if i in passed else None for i in range(len(raws))]
     data["expectations"] = [e for i, e in enumerate(data["expectations"]) if i not in passed]

@@ -73,20 +73,35 @@ def to_rows(cfg: ModelConfig, frame: pd.DataFrame, label: str | None) -> Rows:
     if cfg.task is Task.binary:
         pos = cfg.positive_class
         scores = frame[c.score].to_numpy(float) if c.score and c.score in frame else None
-        yy = None if y is None else (_as_class(y) == pos).to_numpy(float)
-        return Rows((_as_class(pred) == pos).to_numpy(float), yy, scores, frame)
-    index = {v: i for i, v in enumerate(classes)}
+        yy = None if y is None else (class_index(y, [pos]) == 0).astype(float)
+        return Rows((class_index(pred, [pos]) == 0).astype(float), yy, scores, frame)
     scores = None
     if c.class_scores:
         scores = np.column_stack([frame[c.class_scores[v]].to_numpy(float) for v in classes])
-    yhat = _as_class(pred).map(index).fillna(-1).to_numpy(int)
-    yy = None if y is None else _as_class(y).map(index).fillna(-1).to_numpy(int)
+    yhat = class_index(pred, classes)
+    yy = None if y is None else class_index(y, classes)
     return Rows(yhat, yy, scores, frame)
 
 
 def _as_class(values: pd.Series) -> pd.Series:
     """Class values as strings: 1, 1.0 and '1' are the same class. Normalised once per
     distinct value (a day has a handful), not once per row."""
+    codes, names = _class_names(values)
+    return pd.Series(names[codes], index=values.index, dtype=object)
+
+
+def class_index(values: pd.Series, classes) -> np.ndarray:
+    """Each row's position in ``classes`` (-1 for any other value, a missing one included),
+    its value named as :func:`_as_class` names it; looked up once per distinct value, not
+    compared row by row as strings (``_as_class(values) == c`` on a day's 33,000 rows took
+    about 2 ms a comparison)."""
+    codes, names = _class_names(values)
+    index = {v: i for i, v in enumerate(classes)}
+    return np.array([index.get(name, -1) for name in names], dtype=np.int64)[codes]
+
+
+def _class_names(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(each row's code, the name of each code): code -1, a missing value, names the last."""
 
     def norm(v):
         if v is None or (isinstance(v, float) and np.isnan(v)):
@@ -98,7 +113,7 @@ def _as_class(values: pd.Series) -> pd.Series:
 
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     names = np.array([norm(v) for v in uniques] + [norm(float("nan"))], dtype=object)
-    return pd.Series(names[codes], index=values.index, dtype=object)
+    return codes, names
 
 
 def labelled_rows(

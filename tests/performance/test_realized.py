@@ -185,3 +185,16 @@ def test_calibration_error_of_one_weighting_equals_the_many_weightings_path(dtyp
         assert one.shape == (1,) and one.dtype == many.dtype
         assert one[0] == pytest.approx(many[0], rel=1e-5 if dtype == np.float32 else 1e-12)
         assert many[0] == pytest.approx(many[1])
+
+
+def test_class_index_names_values_as_the_string_comparison_does():
+    """Each row's class is looked up once per distinct value: the same classes as comparing
+    every row's normalised name (1, 1.0 and '1' alike; missing values and others -1)."""
+    from monitoring_pipelines.performance.data import _as_class, class_index
+
+    values = pd.Series([1, "1", 1.0, "1.0", "-2.0", None, np.nan, "a", 2.5, "b", 0, "0"] * 3)
+    names = _as_class(values).to_numpy(object)
+    for classes in (["1"], ["0", "1"], ["a", "b", "-2", "2.5"], ["nan", "None"], []):
+        want = [classes.index(n) if n in classes else -1 for n in names]
+        assert class_index(values, classes).tolist() == want
+    assert class_index(pd.Series([], dtype=object), ["1"]).tolist() == []

@@ -138,6 +138,15 @@ def test_reference_baseline_is_cached_per_loaded_reference(home, monkeypatch):
         assert len(first) > 10
         assert baseline.reference_gaps(con, cfg, state, binning, REALIZED) == first
         assert calls == [(REALIZED,)]  # the second call read the stored baseline
+        parsed, loads = [], json.loads
+        monkeypatch.setattr(baseline.json, "loads", lambda t: parsed.append(t) or loads(t))
+        baseline._PARSED.clear()  # as in a new process: the stored JSON parsed once
+        for _ in range(2):
+            assert baseline.reference_gaps(con, cfg, state, binning, REALIZED) == first
+        assert calls == [(REALIZED,)]
+        assert sum(loads(t) == first for t in parsed) == 1  # (the config's JSON is not one)
+        monkeypatch.undo()
+        monkeypatch.setattr(baseline, "compute_baselines", counted)
         baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
         baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
         assert calls == [(REALIZED,), (ESTIMATED,)]

@@ -84,7 +84,7 @@ def baselines(
 
 
 # (model, source, cache key) -> the baseline's gaps, parsed: the key names their content, so a
-# day reads the stored JSON (some 10,000 groups, about 12 ms to parse) once per process
+# day reads the stored JSON (15,625 groups at W1, 0.9 MB, 7 ms to parse) once per process
 _PARSED: OrderedDict[tuple[str, str, str], Mapping[str, float]] = OrderedDict()
 PARSED_KEPT = 8
 

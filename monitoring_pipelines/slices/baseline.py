@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from monitoring_pipelines.slices.binning import Binning
 from monitoring_pipelines.slices.groups import group_sums
 from monitoring_pipelines.slices.loss import ESTIMATED, REALIZED, estimated_loss, realized_loss
 from monitoring_pipelines.slices.search import slice_id
+from monitoring_pipelines.store.derived import releasable
 
 CACHE_TABLE = "slice_baselines"
 CHUNK_ROWS = 250_000  # reference rows per chunk
@@ -63,7 +65,7 @@ def baselines(
         con.execute(f"SELECT source, key FROM {CACHE_TABLE} WHERE model = ?", [cfg.name]).fetchall()
     )
     current = [s for s in sources if stored.get(s) == keys[s]]
-    out = {s: _PARSED[(cfg.name, s, keys[s])] for s in current if (cfg.name, s, keys[s]) in _PARSED}
+    out = {s: kept for s in current if (kept := _parsed(cfg.name, s, keys[s])) is not None}
     if unparsed := [s for s in current if s not in out]:
         marks = ", ".join("?" * len(unparsed))
         for source, gaps in con.execute(
@@ -87,14 +89,28 @@ def baselines(
 # day reads the stored JSON (15,625 groups at W1, 0.9 MB, 7 ms to parse) once per process
 _PARSED: OrderedDict[tuple[str, str, str], Mapping[str, float]] = OrderedDict()
 PARSED_KEPT = 8
+_PARSED_LOCK = threading.Lock()
+
+
+@releasable
+def _forget_parsed() -> None:
+    with _PARSED_LOCK:
+        _PARSED.clear()
+
+
+def _parsed(model: str, source: str, key: str) -> Mapping[str, float] | None:
+    with _PARSED_LOCK:
+        return _PARSED.get((model, source, key))
 
 
 def _keep(model: str, source: str, key: str, gaps: dict[str, float]) -> Mapping[str, float]:
     """``gaps``, read-only, kept in :data:`_PARSED` (the least recently kept dropped beyond
     :data:`PARSED_KEPT`)."""
-    kept = _PARSED[(model, source, key)] = MappingProxyType(gaps)
-    while len(_PARSED) > PARSED_KEPT:
-        _PARSED.popitem(last=False)
+    kept = MappingProxyType(gaps)
+    with _PARSED_LOCK:
+        _PARSED[(model, source, key)] = kept
+        while len(_PARSED) > PARSED_KEPT:
+            _PARSED.popitem(last=False)
     return kept
 
 

@@ -20,6 +20,7 @@ from monitoring_pipelines.ingest.reference import load_reference
 from monitoring_pipelines.performance.data import reference_rows
 from monitoring_pipelines.performance.estimator import fit_estimator, save_estimator
 from monitoring_pipelines.store.connection import connect, transaction
+from monitoring_pipelines.store.derived import release_caches
 from tests.conftest import TOY_CONFIG, toy_frame, write_day, write_toy_reference
 
 DAY = date(2026, 3, 1)
@@ -139,14 +140,13 @@ def test_reference_baseline_is_cached_per_loaded_reference(home, monkeypatch):
         assert baseline.reference_gaps(con, cfg, state, binning, REALIZED) == first
         assert calls == [(REALIZED,)]  # the second call read the stored baseline
         parsed, loads = [], json.loads
-        monkeypatch.setattr(baseline.json, "loads", lambda t: parsed.append(t) or loads(t))
-        baseline._PARSED.clear()  # as in a new process: the stored JSON parsed once
-        for _ in range(2):
-            assert baseline.reference_gaps(con, cfg, state, binning, REALIZED) == first
+        release_caches()  # as in a new process: the stored JSON is parsed once
+        with monkeypatch.context() as m:
+            m.setattr(baseline.json, "loads", lambda t: parsed.append(t) or loads(t))
+            for _ in range(2):
+                assert baseline.reference_gaps(con, cfg, state, binning, REALIZED) == first
         assert calls == [(REALIZED,)]
         assert sum(loads(t) == first for t in parsed) == 1  # (the config's JSON is not one)
-        monkeypatch.undo()
-        monkeypatch.setattr(baseline, "compute_baselines", counted)
         baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
         baseline.reference_gaps(con, cfg, state, binning, ESTIMATED)
         assert calls == [(REALIZED,), (ESTIMATED,)]

@@ -19,8 +19,6 @@ reference's principal subspace and raises the error while the marginals stay put
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.drift.columns import reference_relation
 from monitoring_pipelines.ingest.reference import reference_version
-from monitoring_pipelines.store.derived import releasable
+from monitoring_pipelines.store.derived import KeptCache
 from monitoring_pipelines.store.metrics import Metric
 from monitoring_pipelines.store.sql import database_path, qi
 
@@ -56,15 +54,9 @@ def _frame(con, cfg: ModelConfig, relation: str, rows: int | None) -> pd.DataFra
     return con.execute(f"SELECT {cols} FROM {relation}{sample}").df()
 
 
-_REF_SAMPLES: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
-_REF_SAMPLES_KEPT = 8  # (store, model, reference version, size) samples kept per process
-_REF_LOCK = threading.Lock()
-
-
-@releasable
-def _forget_reference_samples() -> None:
-    with _REF_LOCK:
-        _REF_SAMPLES.clear()
+# (store, model, reference version, features, size, seed) -> the reference's sample
+_REF_SAMPLES = KeptCache(8)
+_forget_reference_samples = _REF_SAMPLES.clear
 
 
 def _reference_sample(con, cfg: ModelConfig, rows: int) -> pd.DataFrame:
@@ -85,16 +77,7 @@ def _reference_sample(con, cfg: ModelConfig, rows: int) -> pd.DataFrame:
         int(rows),
         cfg.drift.seed,
     )
-    with _REF_LOCK:
-        kept = _REF_SAMPLES.get(key)
-        if kept is not None:
-            _REF_SAMPLES.move_to_end(key)
-    if kept is None:
-        kept = _frame(con, cfg, reference_relation(cfg), rows)
-        with _REF_LOCK:
-            _REF_SAMPLES[key] = kept
-            while len(_REF_SAMPLES) > _REF_SAMPLES_KEPT:
-                _REF_SAMPLES.popitem(last=False)
+    kept = _REF_SAMPLES.get(key, lambda: _frame(con, cfg, reference_relation(cfg), rows))
     return kept.copy()
 
 

@@ -21,8 +21,6 @@ Both equal scipy's figures to rounding (tested against scipy on tied and untied 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +28,7 @@ import duckdb
 import numpy as np
 
 from monitoring_pipelines.drift.kolmogorov import kstwo_sf
-from monitoring_pipelines.store.derived import digest, kept_file, releasable
+from monitoring_pipelines.store.derived import KeptCache, digest, kept_file
 from monitoring_pipelines.store.sql import database_path, folder_beside
 
 CACHE_BYTES = 512 * 2**20  # sorted reference columns kept per process
@@ -181,31 +179,7 @@ def wasserstein_sorted(ref: SortedSample, cur: np.ndarray, placed: Placed | None
     return total
 
 
-class _Cache:
-    """Sorted reference columns by key, least recently used dropped beyond CACHE_BYTES."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.items, self.lock = limit, OrderedDict(), threading.Lock()
-
-    def get(self, key, load) -> SortedSample:
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        value = load()
-        with self.lock:
-            self.items[key] = value
-            while sum(v.nbytes for v in self.items.values()) > self.limit and len(self.items) > 1:
-                self.items.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self.lock:
-            self.items.clear()
-
-
-CACHE = _Cache(CACHE_BYTES)
-releasable(CACHE.clear)
+CACHE = KeptCache(CACHE_BYTES, size=lambda sample: sample.nbytes)
 
 
 def sorted_reference(

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -29,6 +31,38 @@ def release_caches() -> None:
     needs none of them, so they do not sit in memory under its dataset and fit."""
     for clear in _RELEASERS:
         clear()
+
+
+class KeptCache:
+    """Values kept in the process by key, the least recently used dropped once the kept
+    values' ``size`` (default: one each) passes ``limit`` (the latest always stays), all of
+    them by :func:`release_caches`. Thread-safe; a value two threads load at once is loaded
+    twice and the later one kept."""
+
+    def __init__(self, limit: float, size: Callable[[Any], float] | None = None) -> None:
+        self.limit, self.size = limit, size or (lambda _value: 1)
+        self.items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.lock = threading.Lock()
+        releasable(self.clear)
+
+    def get(self, key: Hashable, load: Callable[[], T] | None = None) -> T | None:
+        """The value kept for ``key``; else ``load()``, kept (None without ``load``)."""
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None if load is None else self.put(key, load())
+
+    def put(self, key: Hashable, value: T) -> T:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > 1 and sum(map(self.size, self.items.values())) > self.limit:
+                self.items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
 
 
 def digest(text: str) -> str:

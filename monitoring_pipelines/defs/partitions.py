@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 
 import dagster as dg
@@ -11,7 +12,9 @@ from monitoring_pipelines.constants import DAY_DIM, FIRST_DAY, MODEL_DIM
 MODELS = dg.DynamicPartitionsDefinition(name=MODEL_DIM)
 DAYS = dg.DailyPartitionsDefinition(start_date=FIRST_DAY)
 MODEL_DAYS = dg.MultiPartitionsDefinition({DAY_DIM: DAYS, MODEL_DIM: MODELS})
-BY_MODEL = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=MODEL_DIM)
+with warnings.catch_warnings():  # a beta class, chosen knowingly: no warning on every start
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    BY_MODEL = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=MODEL_DIM)
 
 
 def model_day_key(model: str, day: date | str) -> dg.MultiPartitionKey:

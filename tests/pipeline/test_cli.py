@@ -69,3 +69,30 @@ def test_invalid_config_exits_2_naming_the_file(cli_home, capsys):
     (cli_home.config_dir / "bad.yaml").write_text("task: binary\n")
     assert _run(cli_home, "run") == 2
     assert "bad.yaml" in capsys.readouterr().err
+
+
+def test_loading_the_project_and_its_retraining_sensor_warns_of_nothing(cli_home):
+    """A headless run starts without Dagster's warnings: the beta partition mapping is chosen
+    knowingly, and the sensor is resolved with its resources as the daemon does, not through
+    ``get_sensor_def``, which warns on every call."""
+    from tests.fresh_interpreter import run_fresh
+
+    code = f"""
+import warnings
+from pathlib import Path
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import dagster as dg
+    from monitoring_pipelines.paths import ProjectPaths
+    from monitoring_pipelines.runner import RETRAINING_SENSOR, SensorTicker, load_definitions
+    defs = load_definitions(ProjectPaths.at(Path({str(cli_home.home)!r})))
+    ticker = SensorTicker(defs, dg.DagsterInstance.ephemeral(), RETRAINING_SENSOR)
+    assert ticker.sensor.name == RETRAINING_SENSOR
+for w in caught:
+    if issubclass(w.category, (UserWarning, dg.BetaWarning, dg.PreviewWarning)):
+        print(f"{{w.category.__name__}}: {{w.message}} ({{w.filename}}:{{w.lineno}})")
+"""
+    out = run_fresh(code).stdout
+    assert "MultiToSingleDimensionPartitionMapping" not in out
+    assert "get_sensor_def" not in out
+    assert out == "", out

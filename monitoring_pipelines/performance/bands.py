@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitoring_pipelines.config.performance import PerformanceSettings
-from monitoring_pipelines.performance.weighted import poisson_weights
+from monitoring_pipelines.performance.weighted import by_weightings, poisson_weights
 
 LOWER_IS_BETTER = {
     "log_loss", "brier", "calibration_error", "rmse", "mae", "mape", "error_std",
@@ -72,11 +72,13 @@ def sampling_std(
 ) -> dict[str, float]:
     """metric -> standard error of each figure on ``rows_per_chunk`` rows, from a Poisson
     bootstrap of ``w_rows`` reference rows: ``metrics(w)`` gives metric -> (B,) figures
-    under the (B, w_rows) weights; the spread is rescaled by sqrt(w_rows / rows_per_chunk)."""
+    under the (B, w_rows) weights, called on parts of them side by side (the same figures,
+    see :func:`~.weighted.by_weightings`); the spread is rescaled by
+    sqrt(w_rows / rows_per_chunk)."""
     rng = np.random.default_rng(seed)
-    w = poisson_weights(rng, (resamples, w_rows))
+    w = poisson_weights(rng, (resamples, w_rows), threads=2)
     out = {}
-    for name, values in metrics(w).items():
+    for name, values in by_weightings(metrics, w).items():
         v = values[np.isfinite(values)]
         if len(v) >= 2:
             out[name] = float(v.std(ddof=1)) * math.sqrt(w_rows / rows_per_chunk)

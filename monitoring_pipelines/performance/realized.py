@@ -11,7 +11,9 @@ from monitoring_pipelines.config.performance import PerformanceSettings
 from monitoring_pipelines.performance.bands import Band, judge
 from monitoring_pipelines.performance.data import Rows
 from monitoring_pipelines.performance.weighted import (
+    SPLIT_THREADS,
     binary_metrics,
+    by_weightings,
     multiclass_metrics,
     poisson_weights,
     regression_metrics,
@@ -38,13 +40,15 @@ def by_score(cfg: ModelConfig, rows: Rows) -> Rows:
 
 
 def bootstrap(
-    cfg: ModelConfig, rows: Rows, settings: PerformanceSettings
+    cfg: ModelConfig, rows: Rows, settings: PerformanceSettings, threads: int = SPLIT_THREADS
 ) -> dict[str, tuple[float, float, float]]:
     """metric -> (value, lower, upper): the figure on the rows and its percentile interval
     over Poisson-bootstrap resamples at ``settings.confidence`` (above
     ``settings.bootstrap_max_rows`` rows, resamples of a random subset with their spread
     scaled to the whole: see the setting). Regression adds error
-    quantiles ``error_q<pct>`` (value as numpy's linear quantile, in the target's units)."""
+    quantiles ``error_q<pct>`` (value as numpy's linear quantile, in the target's units).
+    Large bootstraps share their resamples among ``threads`` (the same figures: see
+    :func:`~.weighted.by_weightings`)."""
     n = len(rows)
     rng = np.random.default_rng(settings.seed)
     point = task_metrics(cfg, rows, np.ones((1, n)), settings.calibration_bins)
@@ -57,16 +61,27 @@ def bootstrap(
         sub = rows.take(keep, frame=False)
         scale = float(np.sqrt(m / n))
     sub = by_score(cfg, sub)
-    w = poisson_weights(rng, (settings.bootstrap_resamples, len(sub)))
+    w = poisson_weights(rng, (settings.bootstrap_resamples, len(sub)), threads)
     centre = task_metrics(cfg, sub, np.ones((1, len(sub))), settings.calibration_bins)
-    boot = task_metrics(cfg, sub, w, settings.calibration_bins)
-    if cfg.task is Task.regression:
-        e, es = rows.yhat - rows.y, sub.yhat - sub.y
-        for q in settings.error_quantiles:
-            name = f"error_q{round(q * 100):02d}"
+    quantiles = (
+        {f"error_q{round(q * 100):02d}": q for q in settings.error_quantiles}
+        if cfg.task is Task.regression
+        else {}
+    )
+    errors = sub.yhat - sub.y if quantiles else None
+
+    def figures(part: np.ndarray) -> dict[str, np.ndarray]:
+        out = task_metrics(cfg, sub, part, settings.calibration_bins)
+        for name, q in quantiles.items():
+            out[name] = weighted_quantiles(part, errors, q)
+        return out
+
+    boot = by_weightings(figures, w, threads)
+    if quantiles:
+        e = rows.yhat - rows.y
+        for name, q in quantiles.items():
             point[name] = np.array([np.quantile(e, q)])
-            centre[name] = np.array([np.quantile(es, q)])
-            boot[name] = weighted_quantiles(w, es, q)
+            centre[name] = np.array([np.quantile(errors, q)])
     if scale != 1.0:
         boot = {k: point[k] + scale * (v - centre[k]) for k, v in boot.items()}
     alpha = 1 - settings.confidence
@@ -85,6 +100,7 @@ def realized_performance(
     served: int,
     bands: dict[str, Band] | None = None,
     subject: str = "",
+    threads: int = SPLIT_THREADS,
 ) -> list[Metric]:
     """The realized figures of labelled ``rows`` out of ``served`` predictions.
 
@@ -93,6 +109,7 @@ def realized_performance(
     ``min_labelled_rows`` labels, every figure of the task with lower/upper = its interval,
     judged against ``bands``; partial-coverage figures are at most 'warn'. Multiclass
     per-class recall and precision have the class as subject, prefixed by ``subject``.
+    ``threads``: see :func:`bootstrap` (1 where the caller already keeps both cores busy).
     """
     s = cfg.performance
     n = len(rows)
@@ -105,7 +122,7 @@ def realized_performance(
     if n < s.min_labelled_rows:
         return out
     classes = cfg.class_values
-    for name, (value, lo, hi) in bootstrap(cfg, rows, s).items():
+    for name, (value, lo, hi) in bootstrap(cfg, rows, s, threads).items():
         status = judge(name, value, n, (bands or {}).get(name), s)
         if partial and status == "alert":
             status = "warn"

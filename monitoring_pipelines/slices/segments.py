@@ -141,12 +141,15 @@ def segment_performance(
         )
         return [
             Metric("rows", int(mask.sum()), sid),
-            *realized_performance(cfg, seg_lab, served=int(mask.sum()), bands=bands, subject=sid),
+            *realized_performance(
+                cfg, seg_lab, served=int(mask.sum()), bands=bands, subject=sid, threads=1
+            ),
             *_estimated(state, data.rows.take(mask), sid),
         ]
 
-    # two segments at a time: each bootstrap is seeded on its own, and numpy's array work
-    # releases the GIL, so the figures are the same as one by one, in the same order
+    # two segments at a time (each bootstrap on one thread): each bootstrap is seeded on its
+    # own, and numpy's array work releases the GIL, so the figures are the same as one by
+    # one, in the same order
     todo = [(col, value) for col in cols for value in sorted(labels[col].unique())]
     with ThreadPoolExecutor(2, thread_name_prefix="segment") as pool:
         for part in pool.map(lambda job: figures(*job), todo):

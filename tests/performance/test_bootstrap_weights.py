@@ -122,3 +122,45 @@ def test_roc_auc_and_average_precision_equal_scikit_learn_on_unsorted_rows(decim
         ap = weighted.average_precision(w[None, :], y, s)[0]
         assert auc == pytest.approx(roc_auc_score(y, s, sample_weight=w), abs=1e-12)
         assert ap == pytest.approx(average_precision_score(y, s, sample_weight=w), abs=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_poisson_weights_counted_in_parts_are_the_same_weights(threads):
+    """Counting the draws of parts of the rows side by side changes nothing: the draws come
+    in one call."""
+    shape = (200, 20_000)
+    got = poisson_weights(np.random.default_rng(9), shape, threads=threads)
+    np.testing.assert_array_equal(got, _threshold_count(np.random.default_rng(9), shape))
+
+
+def test_row_parts_cover_the_weightings_in_order():
+    assert weighted.row_parts(200, 200 * 33_000, 2) == [(0, 100), (100, 200)]
+    assert weighted.row_parts(7, 7 * 100_000, 3) == [(0, 2), (2, 5), (5, 7)]
+    assert weighted.row_parts(3, 3 * 200_000, 2) == [(0, 3)]  # a part has two at least
+    assert weighted.row_parts(20, 20 * 1_000, 2) == [(0, 20)]  # too small to share
+    assert weighted.row_parts(200, 200 * 33_000, 1) == [(0, 200)]
+
+
+def test_every_weighted_figure_computed_in_parts_equals_one_call():
+    """by_weightings on two threads against one call, for each figure function of the module
+    (ties, unsorted scores, multiclass scores, regression quantiles)."""
+    rng = np.random.default_rng(12)
+    n = 4000
+    s = np.round(rng.uniform(size=n), 2)
+    y = (rng.uniform(size=n) < s).astype(float)
+    w = poisson_weights(rng, (120, n))
+    scores = rng.dirichlet([1, 1, 1], size=n)
+    cls = np.array([rng.choice(3, p=r) for r in scores])
+    target = rng.gamma(3, 10, n)
+    jobs = {
+        "binary": lambda w: binary_metrics(w, y, (s >= 0.5).astype(float), s),
+        "multiclass": lambda w: weighted.multiclass_metrics(w, cls, scores.argmax(1), scores, 3),
+        "regression": lambda w: weighted.regression_metrics(w, target, target + s),
+        "quantile": lambda w: {"q": weighted.weighted_quantiles(w, target - s, 0.9)},
+    }
+    for name, job in jobs.items():
+        whole, parts = job(w), weighted.by_weightings(job, w, threads=2)
+        assert whole.keys() == parts.keys(), name
+        for k in whole:
+            assert parts[k].shape == (120,), (name, k)
+            np.testing.assert_array_equal(parts[k], whole[k], err_msg=f"{name} {k}")

@@ -198,3 +198,43 @@ def test_class_index_names_values_as_the_string_comparison_does():
         want = [classes.index(n) if n in classes else -1 for n in names]
         assert class_index(values, classes).tolist() == want
     assert class_index(pd.Series([], dtype=object), ["1"]).tolist() == []
+
+
+def _frames_of_every_task(n: int) -> list[tuple[ModelConfig, pd.DataFrame]]:
+    rng = np.random.default_rng(5)
+    raw = rng.dirichlet([1, 1, 1], size=n)
+    multi = pd.DataFrame({f"s_{c}": raw[:, i] for i, c in enumerate(CLASSES)})
+    multi["prediction"] = np.array(CLASSES)[raw.argmax(axis=1)]
+    multi["label"] = np.array(CLASSES)[[rng.choice(3, p=r) for r in raw]]
+    y = rng.gamma(3, 10, n)
+    return [
+        (_cfg("binary", classes=["0", "1"]), _binary(n, seed=6)),
+        (
+            _cfg(
+                "multiclass",
+                classes=CLASSES,
+                columns={"class_scores": {c: f"s_{c}" for c in CLASSES}},
+            ),
+            multi,
+        ),  # fmt: skip
+        (_cfg("regression"), pd.DataFrame({"prediction": y + rng.normal(1, 5, n), "label": y})),
+    ]
+
+
+@pytest.mark.parametrize("task", [0, 1, 2], ids=["binary", "multiclass", "regression"])
+def test_bootstrap_on_two_threads_gives_the_figures_of_one_to_the_bit(task):
+    """A large bootstrap's resamples are shared by two threads: every interval is the very
+    one the single thread gives (the weights are drawn in one call, and each resample's
+    figures depend on its own weights only)."""
+    from monitoring_pipelines.performance.weighted import row_parts
+
+    cfg, frame = _frames_of_every_task(3000)[task]
+    rows = to_rows(cfg, frame, "label")
+    assert len(row_parts(cfg.performance.bootstrap_resamples, 200 * len(rows), 2)) == 2
+    one = bootstrap(cfg, rows, cfg.performance, threads=1)
+    assert len(one) >= 5
+    for threads in (2, 3):
+        many = bootstrap(cfg, rows, cfg.performance, threads=threads)
+        assert many.keys() == one.keys()
+        for name in one:
+            np.testing.assert_array_equal(np.array(many[name]), np.array(one[name]), name)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitoring_pipelines.config.performance import PerformanceSettings
-from monitoring_pipelines.performance.weighted import by_weightings, poisson_weights
+from monitoring_pipelines.performance.weighted import SPLIT_THREADS, by_weightings, poisson_weights
 
 LOWER_IS_BETTER = {
     "log_loss", "brier", "calibration_error", "rmse", "mae", "mape", "error_std",
@@ -76,7 +76,7 @@ def sampling_std(
     see :func:`~.weighted.by_weightings`); the spread is rescaled by
     sqrt(w_rows / rows_per_chunk)."""
     rng = np.random.default_rng(seed)
-    w = poisson_weights(rng, (resamples, w_rows), threads=2)
+    w = poisson_weights(rng, (resamples, w_rows), threads=SPLIT_THREADS)
     out = {}
     for name, values in by_weightings(metrics, w).items():
         v = values[np.isfinite(values)]

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from monitoring_pipelines.config import ModelConfig, Task
 from monitoring_pipelines.quality import stats as P
 
@@ -119,13 +117,13 @@ def _output_checks(
     cfg: ModelConfig,
     col: str,
     role: str,
-    ref: pd.Series | None,
-    label: pd.Series | None,
+    ref: P.ColumnStats | None,
+    label: P.ColumnStats | None,
     day_rows: int | None,
 ) -> list[dict]:
     """Predictions and scores: rarely null (failed predictions), scores in [0, 1],
     classes among the declared ones, regression outputs within the reference's range."""
-    p0 = P.null_rate(ref) if ref is not None else 0.0
+    p0 = ref.null_rate() if ref is not None else 0.0
     failed = cfg.thresholds.health.max_failed_rate
     out = null_checks(
         col,
@@ -141,19 +139,24 @@ def _output_checks(
     elif cfg.task is not Task.regression:
         reason = "a classifier predicts one of its declared classes"
         out.append(crit(IN_SET, reason, column=col, value_set=list(cfg.class_values)))
-    elif ref is not None and (prof := P.numeric_profile(ref)) is not None:
+    elif ref is not None and (prof := ref.numeric_profile()) is not None:
         out += numeric_checks(col, prof, critical=True, what="reference prediction")
-    elif label is not None and (lab := P.numeric_profile(label)) is not None:
+    elif label is not None and (lab := label.numeric_profile()) is not None:
         out += numeric_checks(col, lab, critical=False, what="reference label")
     return out
 
 
 def column_checks(
-    cfg: ModelConfig, col: str, ref: pd.Series | None, label: pd.Series | None, day_rows: int | None
+    cfg: ModelConfig,
+    col: str,
+    ref: P.ColumnStats | None,
+    label: P.ColumnStats | None,
+    day_rows: int | None,
 ) -> list[dict]:
     """Content expectations of one declared column (beyond :func:`schema_checks`), by its
     role in the config; ``ref`` is the column in the reference (None when absent) and
-    ``label`` the reference's label column (regression ranges when predictions are absent)."""
+    ``label`` the reference's label column (regression ranges when predictions are absent),
+    each as its statistics."""
     c = cfg.columns
     roles = {v: k for k, v in cfg.role_columns().items()}
     role = "class_score" if col in c.class_scores.values() else roles.get(col)
@@ -173,7 +176,7 @@ def column_checks(
         return _output_checks(cfg, col, role, ref, label, day_rows)
     if role == "latency":
         out = [crit(BETWEEN, "latency cannot be negative", column=col, min_value=0)]
-        if ref is not None and (prof := P.numeric_profile(ref)) is not None:
+        if ref is not None and (prof := ref.numeric_profile()) is not None:
             out += numeric_checks(col, prof, critical=False, what="reference")
         return out
     if role is not None or col == cfg.review.control_column:
@@ -181,14 +184,14 @@ def column_checks(
     # features, segments, sensitive attributes: only features can stop the day
     feature = col in cfg.features.all
     out = null_checks(
-        col, None if ref is None else P.null_rate(ref), day_rows=day_rows, critical=feature
+        col, None if ref is None else ref.null_rate(), day_rows=day_rows, critical=feature
     )
     if ref is None:
         return out
     if col in cfg.features.numeric:
-        if (prof := P.numeric_profile(ref)) is not None:
+        if (prof := ref.numeric_profile()) is not None:
             out += numeric_checks(col, prof, critical=True, what="reference")
-    elif (cats := P.categories(ref)) is not None:
+    elif (cats := ref.categories()) is not None:
         reason = f"{len(cats)} reference categories; new ones are drift, not breakage"
         out.append(warn(IN_SET, reason, column=col, value_set=cats, mostly=P.CATEGORY_MOSTLY))
     return out

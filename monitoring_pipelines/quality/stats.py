@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,35 @@ class NumericProfile:
         return self.minimum >= 0 and self.minimum <= NEAR_ZERO_SHARE * self.width
 
 
+class ColumnStats:
+    """What a starter suite takes from one reference column, from its values in pandas
+    (``values``: the column, or a function reading it when first needed). Subclasses may
+    compute some figures where the data lives (see
+    :class:`~monitoring_pipelines.quality.starter.ReferenceColumns`); each must equal what
+    these give on the column read into pandas."""
+
+    def __init__(self, values: pd.Series | Callable[[], pd.Series]):
+        self._values = values
+
+    @property
+    def values(self) -> pd.Series:
+        if callable(self._values):
+            self._values = self._values()
+        return self._values
+
+    def null_rate(self) -> float:
+        return null_rate(self.values)
+
+    def numeric_profile(self) -> NumericProfile | None:
+        return numeric_profile(self.values)
+
+    def categories(self) -> list[str] | None:
+        return categories(self.values)
+
+    def day_counts(self) -> list[int]:
+        return day_counts(self.values)
+
+
 def numeric_profile(values: pd.Series) -> NumericProfile | None:
     """Range statistics of a column coerced to numbers; None with too little support."""
     x = pd.to_numeric(values, errors="coerce").astype("float64")
@@ -119,25 +149,25 @@ def mostly_for(max_null_rate: float) -> float:
     return max(math.floor((1.0 - max_null_rate) * 10_000) / 10_000, 0.0)
 
 
+def day_counts(timestamps: pd.Series) -> list[int]:
+    """Rows per calendar day of ``timestamps`` (unparseable and missing ones left out), in
+    day order."""
+    ts = pd.to_datetime(timestamps, errors="coerce").dropna()
+    return [int(c) for c in ts.dt.normalize().value_counts().sort_index()]
+
+
 def daily_rows(
-    timestamps: pd.Series | None, n_rows: int, *, reference_days: int | None
+    per_day: list[int] | None, n_rows: int, *, reference_days: int | None
 ) -> list[int] | None:
     """Rows per day in the reference: ``n_rows / reference_days`` when the span is given,
-    else counts per calendar day of ``timestamps`` when they span two days or more (the first
-    and last day dropped as likely partial when there are four or more), else None."""
+    else the counts per calendar day of its timestamps (:meth:`ColumnStats.day_counts`) when
+    they span two days or more (the first and last day dropped as likely partial when there
+    are four or more), else None (``per_day`` None: no timestamp column)."""
     if reference_days:
         return [max(round(n_rows / reference_days), 1)]
-    if timestamps is None:
+    if not per_day or len(per_day) < 2:
         return None
-    ts = pd.to_datetime(timestamps, errors="coerce").dropna()
-    if ts.empty:
-        return None
-    counts = ts.dt.normalize().value_counts().sort_index()
-    if len(counts) < 2:
-        return None
-    if len(counts) >= 4:
-        counts = counts.iloc[1:-1]
-    return [int(c) for c in counts]
+    return per_day[1:-1] if len(per_day) >= 4 else list(per_day)
 
 
 def row_count_bounds(per_day: list[int], tolerance: float) -> tuple[int, int]:

@@ -43,6 +43,16 @@ class SuiteError(ValueError):
     """A suite file is unreadable or not a valid GX 1.x suite; the message names the file."""
 
 
+def column_stats(reference: pd.DataFrame, col: str) -> P.ColumnStats | None:
+    """The statistics of ``reference``'s column ``col`` (None when it has none): from the
+    source's own ``stats(col)`` when it offers one (computed where the data lives), else from
+    the column's values."""
+    if col not in reference.columns:
+        return None
+    stats_of = getattr(reference, "stats", None)
+    return stats_of(col) if callable(stats_of) else P.ColumnStats(reference[col])
+
+
 def _volume(
     cfg: ModelConfig, reference: pd.DataFrame, reference_days: int | None
 ) -> tuple[list[int] | None, str]:
@@ -50,9 +60,9 @@ def _volume(
     ``volume.expected_daily_rows`` when set, else the reference (see ``stats.daily_rows``)."""
     if cfg.volume.expected_daily_rows:
         return [cfg.volume.expected_daily_rows], "config volume.expected_daily_rows"
-    ts_col = cfg.columns.timestamp
-    ts = reference[ts_col] if ts_col in reference.columns else None
-    per_day = P.daily_rows(ts, len(reference), reference_days=reference_days)
+    ts = None if reference_days else column_stats(reference, cfg.columns.timestamp)
+    counts = ts.day_counts() if ts is not None else None
+    per_day = P.daily_rows(counts, len(reference), reference_days=reference_days)
     src = "reference rows / reference_days" if reference_days else "reference rows per day"
     return per_day, src
 
@@ -71,8 +81,7 @@ def suggest_suite(
     """
     per_day, vol_src = _volume(cfg, reference, reference_days)
     day_rows = int(pd.Series(per_day).median()) if per_day else None
-    label_col = cfg.columns.label
-    label = reference[label_col] if label_col and label_col in reference.columns else None
+    label = column_stats(reference, cfg.columns.label) if cfg.columns.label else None
     exps = [crit(ROWS, "a day without rows cannot be monitored", min_value=1)]
     if per_day:
         tol = cfg.thresholds.health.volume_tolerance
@@ -80,7 +89,7 @@ def suggest_suite(
         reason = f"{vol_src} (median {day_rows}) +-{tol:.0%}"
         exps.append(warn(ROWS, reason, min_value=lo, max_value=hi))
     for col, db_type in expected_columns(cfg).items():
-        ref = reference[col] if col in reference.columns else None
+        ref = column_stats(reference, col)
         exps += schema_checks(col, db_type)
         exps += column_checks(cfg, col, ref, label, day_rows)
     suite = {

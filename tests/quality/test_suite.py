@@ -298,3 +298,78 @@ def test_suite_from_columns_read_one_at_a_time_equals_the_whole_frame(
     if fmt == "parquet":  # the same as profiling the frame itself
         assert suggest_suite(churn_cfg, lazy) == suggest_suite(churn_cfg, churn_reference)
     con.close()
+
+
+def _awkward_reference() -> pd.DataFrame:
+    """Columns of every type a reference brings, with the awkward values: NaN beside NULL,
+    infinities, an all-null column, numbers kept as text, many distinct texts, booleans with
+    nulls, timestamps with nulls over several days, a small float and a decimal."""
+    import decimal
+
+    rng = np.random.default_rng(3)
+    n = 600
+    x = rng.normal(size=n)
+    x[::17], x[5] = np.nan, np.inf
+    ints = pd.array(rng.integers(-5, 50, n), dtype="Int64")
+    ints[::23] = pd.NA
+    cats = pd.Series(rng.choice(["a", "b", "c", "ü"], n), dtype=object)
+    cats[::11] = None
+    flags = pd.Series(rng.random(n) < 0.3, dtype=object)
+    flags[::13] = None
+    ts = pd.Series(pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 5 * 86400, n), "s"))
+    ts[::19] = pd.NaT
+    return pd.DataFrame(
+        {
+            "x": x,
+            "ints": ints,
+            "empty": np.full(n, np.nan),
+            "cats": cats,
+            "ids": [f"id-{i}" for i in range(n)],
+            "numeric_text": [f"{v:.3f}" for v in rng.normal(size=n)],
+            "flags": flags,
+            "ts": ts,
+            "day": ts.dt.date,
+            "small": rng.normal(size=n).astype(np.float32),
+            "money": [decimal.Decimal(f"{v:.2f}") for v in rng.uniform(0, 100, n)],
+            "few": ["only"] * 10 + [None] * (n - 10),
+        }
+    )
+
+
+@pytest.mark.filterwarnings("ignore:Could not infer format", "ignore:invalid value encountered")
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_column_statistics_from_duckdb_equal_those_of_the_column_in_pandas(tmp_path, fmt):
+    """ReferenceColumns.stats computes null rates, ranges, categories and rows per day in
+    DuckDB where the column's type allows; each figure equals the pandas one on the column
+    read into a frame, for every column and type (the others are read into pandas)."""
+    import duckdb
+
+    from monitoring_pipelines.quality.starter import ReferenceColumns, SqlColumnStats
+    from monitoring_pipelines.quality.stats import ColumnStats
+    from monitoring_pipelines.store.sql import reader_sql
+
+    frame = _awkward_reference()
+    path = tmp_path / f"ref.{fmt}"
+    frame.to_parquet(path, index=False) if fmt == "parquet" else frame.to_csv(path, index=False)
+    con = duckdb.connect()
+    whole = con.execute(f"SELECT * FROM {reader_sql(fmt)}", {"files": [str(path)]}).df()
+    source = ReferenceColumns(con, reader_sql(fmt), [str(path)])
+    in_sql = {"null_rate": 0, "numeric_profile": 0, "categories": 0, "day_counts": 0}
+    for col in frame.columns:
+        fast, plain = source.stats(col), ColumnStats(whole[col])
+        assert isinstance(fast, SqlColumnStats)
+        for method in in_sql:
+            reads = []
+            fast._values = lambda col=col: reads.append(col) or source[col]  # noqa: B023
+            got = getattr(fast, method)()
+            assert got == getattr(plain, method)(), (col, method)
+            in_sql[method] += not reads
+    if fmt == "parquet":  # typed columns: most figures never read the column
+        assert in_sql == {"null_rate": 12, "numeric_profile": 5, "categories": 4, "day_counts": 2}
+        assert source.stats("x").null_rate() == pytest.approx(frame["x"].isna().mean())
+        assert source.stats("ts").day_counts() == [
+            int(c) for c in frame["ts"].dropna().dt.normalize().value_counts().sort_index()
+        ]
+    with pytest.raises(KeyError):
+        source.stats("no_such_column")
+    con.close()

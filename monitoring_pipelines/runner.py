@@ -255,9 +255,7 @@ class SensorTicker:
 
     def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, name: str):
         self.defs, self.instance = defs, instance
-        # the sensor with its resources bound, as the daemon runs it (``get_sensor_def`` does
-        # the same and warns on every call that it will stop binding them)
-        self.sensor = defs.resolve_sensor_def(name)
+        self.sensor = defs.resolve_sensor_def(name)  # resources bound (get_sensor_def warns)
         self.cursor: str | None = None
 
     def tick_and_run(self, paths: ProjectPaths, job_name: str) -> list[Retraining]:

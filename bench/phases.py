@@ -113,23 +113,12 @@ def instrumented(timers: Timers) -> Iterator[None]:
 
 
 def own_seconds(instance: Any) -> dict[str, float]:
-    """Per step key, the ``compute_seconds`` its materializations recorded (the day x model
-    assets' own code: see monitoring_pipelines.defs.common.timed)."""
-    import dagster as dg
+    """Per step key, the ``compute_seconds`` its materializations recorded, over every run of
+    ``instance`` (see bench.tasks._compute_seconds)."""
+    from bench.tasks import _compute_seconds
 
-    from monitoring_pipelines.defs.common import COMPUTE_SECONDS
-
-    out: dict[str, float] = defaultdict(float)
-    for rec in instance.get_run_records():
-        for entry in instance.all_logs(
-            rec.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-        ):
-            value = entry.dagster_event.event_specific_data.materialization.metadata.get(
-                COMPUTE_SECONDS
-            )
-            if value is not None and entry.step_key:
-                out[entry.step_key] += float(value.value)
-    return dict(out)
+    run_ids = [rec.dagster_run.run_id for rec in instance.get_run_records()]
+    return _compute_seconds(instance, run_ids, by_step=True)
 
 
 def breakdown(timers: Timers, own: dict[str, float], days: int) -> dict[str, Any]:

@@ -103,10 +103,11 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
     return {step: end - start for step, start, end in _step_spans(instance, run_id)}
 
 
-def _compute_seconds(instance, run_ids: list[str]) -> dict[str, float]:
-    """Per asset, the sum of ``compute_seconds`` its materializations recorded: the time in
-    the project's own code, without Dagster's bookkeeping around each step (the day × model
-    assets record it, see :func:`monitoring_pipelines.defs.common.timed`)."""
+def _compute_seconds(instance, run_ids: list[str], by_step: bool = False) -> dict[str, float]:
+    """Per asset (or, ``by_step``, per step key), the sum of ``compute_seconds`` its
+    materializations recorded: the time in the project's own code, without Dagster's
+    bookkeeping around each step (the day × model assets record it, see
+    :func:`monitoring_pipelines.defs.common.timed`)."""
     import dagster as dg
 
     from monitoring_pipelines.defs.common import COMPUTE_SECONDS
@@ -116,8 +117,9 @@ def _compute_seconds(instance, run_ids: list[str]) -> dict[str, float]:
         for rec in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
             mat = rec.dagster_event.event_specific_data.materialization
             value = mat.metadata.get(COMPUTE_SECONDS)
-            if value is not None:
-                out[mat.asset_key.to_user_string()] += float(value.value)
+            key = rec.step_key if by_step else mat.asset_key.to_user_string()
+            if value is not None and key:
+                out[key] += float(value.value)
     return dict(out)
 
 

@@ -69,7 +69,7 @@ def _champion_version(con, cfg: ModelConfig, data: Dataset) -> str:
 
 def logged_outputs(cfg: ModelConfig, frame: pd.DataFrame) -> Outputs:
     """What the serving model said on these rows, from the logs."""
-    from monitoring_pipelines.performance.data import _as_class
+    from monitoring_pipelines.performance.data import _as_class, class_index
 
     pred = frame[cfg.columns.prediction]
     if cfg.task is Task.regression:
@@ -78,7 +78,8 @@ def logged_outputs(cfg: ModelConfig, frame: pd.DataFrame) -> Outputs:
         score = None
         if cfg.columns.score and cfg.columns.score in frame:
             score = pd.to_numeric(frame[cfg.columns.score], errors="coerce").to_numpy(float)
-        return Outputs((_as_class(pred) == cfg.positive_class).to_numpy(np.int64), score)
+        positive = class_index(pred, [cfg.positive_class]) == 0
+        return Outputs(positive.astype(np.int64), score)
     return Outputs(_as_class(pred).to_numpy(object))
 
 

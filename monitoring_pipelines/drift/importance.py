@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.inspection import permutation_importance
-from threadpoolctl import threadpool_limits
 
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.config.model_config import Task
+from monitoring_pipelines.cores import fitting_threads
 from monitoring_pipelines.store.sql import qi, reference_table
 
 
@@ -51,7 +51,7 @@ def feature_importance(
 ) -> tuple[dict[str, float], str]:
     """(feature -> share of the total importance, in [0, 1]; the method used). Empty when
     there is neither a saved model nor a logged prediction in the reference."""
-    with threadpool_limits(limits=1, user_api="openmp"):  # many tiny parallel regions
+    with fitting_threads():  # the cores free now (1.0-1.2 -> 0.8 s at W1 on two)
         return _importance(con, cfg, model_path)
 
 

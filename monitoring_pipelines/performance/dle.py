@@ -14,6 +14,8 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
+from monitoring_pipelines.cores import fitting_threads
+
 PREDICTION = "__prediction__"
 
 
@@ -68,7 +70,7 @@ class DLE:
             categorical_features=mask,
             random_state=seed,
         )
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with fitting_threads():
             abs_model = HistGradientBoostingRegressor(**params).fit(x, np.abs(err))
             sq_model = HistGradientBoostingRegressor(**params).fit(x, err**2)
         return cls(numeric, cats, abs_model, sq_model)

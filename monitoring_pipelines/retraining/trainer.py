@@ -19,9 +19,9 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
-from threadpoolctl import threadpool_limits
 
 from monitoring_pipelines.config import ModelConfig, Task
+from monitoring_pipelines.cores import fitting_threads
 
 BOOSTING = {
     "max_iter": 60,
@@ -63,10 +63,11 @@ def build_model(task: Task, numeric: list[str], categorical: list[str], seed: in
     return Pipeline([("columns", columns), ("model", estimator)])
 
 
-def fit_single_threaded(model: Any, inputs: pd.DataFrame, target: np.ndarray, **fit: Any) -> Any:
-    """Fit with one OpenMP thread: on a busy machine the many small parallel regions of
-    histogram boosting can be far slower than one thread."""
-    with threadpool_limits(limits=1, user_api="openmp"):
+def fit_on_free_cores(model: Any, inputs: pd.DataFrame, target: np.ndarray, **fit: Any) -> Any:
+    """Fit with as many OpenMP threads as cores are free when it starts
+    (:func:`monitoring_pipelines.cores.fit_threads`): on a busy core histogram boosting's
+    many small parallel regions wait for each other, on a free one they halve the fit."""
+    with fitting_threads():
         return model.fit(inputs, target, **fit)
 
 
@@ -81,7 +82,7 @@ def default_trainer(
     """The default challenger: :func:`build_model` on the model's features."""
     model = build_model(cfg.task, cfg.features.numeric, cfg.features.categorical, seed)
     fit = {} if sample_weight is None else {"model__sample_weight": sample_weight}
-    return fit_single_threaded(model, inputs, target, **fit)
+    return fit_on_free_cores(model, inputs, target, **fit)
 
 
 def load_trainer(spec: str | None) -> Trainer:

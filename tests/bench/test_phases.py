@@ -64,3 +64,35 @@ def test_phases_add_up_to_the_steps_the_event_log_records(workload: Workload) ->
     assert runs["runs wall"] > runs["steps (all, reference job included)"] > 0
     text = phases.table(result)
     assert "feature_drift" in text and "daily steps" in text
+
+
+def test_run_breakdown_adds_up_the_runs_of_each_job(workload: Workload) -> None:
+    """bench.tasks.run_breakdown: runs per job, their wall and step seconds, and the time
+    between them, against the run records themselves."""
+    from bench.run import runs_note
+    from bench.tasks import run_breakdown
+    from monitoring_pipelines.paths import ProjectPaths
+    from monitoring_pipelines.runner import run_days
+
+    instance = dg.DagsterInstance.ephemeral()
+    run_days(
+        ProjectPaths.at(workload.home), [workload.model], workload.first, workload.last,
+        instance=instance, refit_reference=True,
+    )  # fmt: skip
+    got = run_breakdown(instance)
+    records = instance.get_run_records()
+    jobs = got["by_job"]
+    assert {name: j["runs"] for name, j in jobs.items()} == {
+        "load_reference_job": 1,
+        "monitor_job": 3,
+    }
+    walls = sum(r.end_time - r.start_time for r in records)
+    assert sum(j["wall"] for j in jobs.values()) == pytest.approx(walls)
+    for j in jobs.values():
+        assert 0 < j["steps"] <= j["wall"]
+    first = min(r.start_time for r in records)
+    last = max(r.end_time for r in records)
+    assert got["span"] == pytest.approx(last - first)
+    assert got["between_runs"] == pytest.approx(got["span"] - walls, abs=1e-6)
+    note = runs_note({"process_wall": got["span"] + 2.0, "runs": got})
+    assert "3 monitor_job run(s)" in note and "outside the runs 2.0 s" in note

@@ -122,6 +122,29 @@ def test_nannyml_scope_sums_its_three_steps_for_both_configs_against_floor_and_n
     assert "(lean config) / floor, wall: 9.0×; nannyml / it on as many days: 3.33×" in text
 
 
+def test_like_for_like_adds_our_reference_fits_and_takes_nannymls_own_timers() -> None:
+    """Our three steps for the month plus the reference fits they need, against NannyML's
+    drift + CBPE + realized timers (its fits included, import and file reading excluded)."""
+    assets = {"feature_drift": 2.0, "realized_performance": 3.0, "estimated_performance": 1.0}
+    fits = {"reference_profile": 3.0, "performance_estimator": 1.5, "outlier_detector": 9.0}
+    phases = {"drift_seconds": 20.0, "cbpe_seconds": 15.0, "realized_seconds": 4.0}
+    info = {
+        "results": {
+            "floor": _run("floor", 2.0, 2, 10),
+            "lean": _run("lean", 40.0, 45, 800, days=10, by_asset={**assets, **fits}),
+            "nannyml": {**_run("nannyml", 60.0, 60, 3000), "days": 30, "load_seconds": 5.0,
+                        **phases},
+        },
+        "workload_days": 30,
+    }  # fmt: skip
+    text = table(info)
+    # 6 s for 10 days -> 18 s for 30, + 4.5 s of fits (once) = 22.5 s; NannyML 39 s
+    assert "+ reference_profile + performance_estimator 22.5 s" in text
+    assert "excluded, 39.0 s: 1.73×" in text
+    del info["results"]["nannyml"]["cbpe_seconds"]  # a peer that did not time its phases
+    assert "like for like" not in table(info)
+
+
 def test_lean_config_is_merged_and_the_original_text_returned(tmp_path) -> None:
     import yaml
 

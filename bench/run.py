@@ -388,7 +388,7 @@ def cli_env(home: Path) -> dict:
     return {"DAGSTER_HOME": str(dh), "MONITORING_HOME": str(home)}
 
 
-def run_breakdown(home: Path, timeout: float) -> dict:
+def cli_breakdown(home: Path, timeout: float) -> dict:
     """``runs``: where the CLI's time went, read from the Dagster instance it left in
     ``home`` (``bench.tasks runs``, in its own process: this runner imports no Dagster)."""
     out = OUT / "runs.json"
@@ -499,7 +499,7 @@ def run_all(args: argparse.Namespace) -> dict:
                     "cli", [exe, "--home", str(home), "run", *span], out, args.timeout,
                     cli_env(home),
                 )  # fmt: skip
-                return {**res, **run_breakdown(home, args.timeout)}
+                return {**res, **cli_breakdown(home, args.timeout)}
 
             res["cli"] = repeated(args.repeat, cli, info["date"])
             env = cli_env(home)

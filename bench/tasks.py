@@ -257,7 +257,8 @@ def run_breakdown(instance) -> dict:
     """Where a CLI invocation's runs spent their time, from the Dagster instance it wrote: per
     job the runs, the seconds from each run's start to its end and the seconds of its steps;
     the span from the first run's start to the last run's end and, of it, the seconds between
-    runs (the CLI's own work: opening and closing the store, the retraining sensor's ticks)."""
+    runs (creating each run, closing and reopening the store, the retraining sensor's
+    ticks)."""
     spans = []
     by_job: dict[str, dict[str, float]] = {}
     for rec in instance.get_run_records():

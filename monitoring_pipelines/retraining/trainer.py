@@ -66,7 +66,8 @@ def build_model(task: Task, numeric: list[str], categorical: list[str], seed: in
 def fit_on_free_cores(model: Any, inputs: pd.DataFrame, target: np.ndarray, **fit: Any) -> Any:
     """Fit with as many OpenMP threads as cores are free when it starts
     (:func:`monitoring_pipelines.cores.fit_threads`): on a busy core histogram boosting's
-    many small parallel regions wait for each other, on a free one they halve the fit."""
+    many small parallel regions wait for each other, on a free one they cut the fit by a
+    third or more (a W1 challenger 2.96 -> 1.84 s)."""
     with fitting_threads():
         return model.fit(inputs, target, **fit)
 

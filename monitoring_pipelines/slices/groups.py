@@ -109,9 +109,9 @@ def group_sums(
     if threads > 1 and rows >= MIN_SPLIT_ROWS and len(sets) > 1:
         bounds = [round(i * len(sets) / threads) for i in range(threads + 1)]
         with ThreadPoolExecutor(threads, thread_name_prefix="group-sums") as pool:
-            halves = pool.map(lambda ab: [one_set(g) for g in sets[ab[0] : ab[1]]],
-                              zip(bounds[:-1], bounds[1:], strict=True))  # fmt: skip
-            done = [d for half in halves for d in half]
+            runs = pool.map(lambda ab: [one_set(g) for g in sets[ab[0] : ab[1]]],
+                            zip(bounds[:-1], bounds[1:], strict=True))  # fmt: skip
+            done = [d for run in runs for d in run]
     else:
         done = [one_set(group) for group in sets]
     label_index = [[d[0][c] for d in done] for c in range(len(cols))]

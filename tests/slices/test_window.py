@@ -215,3 +215,26 @@ def test_tables_of_days_two_windows_back_are_removed(store):
     kept = {tuple(f.name.split("-")[2:5]) for f in derived_folder(con).glob("slices-*.parquet")}
     kept_days = {date(int(y), int(m), int(d)) for y, m, d in kept}
     assert kept_days == set(days[5:])
+
+
+def test_a_day_table_read_once_is_kept_in_the_process_until_released(store, monkeypatch):
+    """The window's days are read back from their files once per process: the next search
+    takes them from memory (no file read, no rows read) with the same figures; released
+    caches read the files again."""
+    from monitoring_pipelines.store.derived import release_caches
+
+    con, cfg, state, binning, days = store
+    first, last = days[0], days[5]
+    release_caches()
+    want = _direct(con, cfg, state, binning, first, last)
+    _same(window_search(con, cfg, state, binning, first, last, lambda _: None), want)
+
+    reads = []
+    original_read = window_module._read
+    monkeypatch.setattr(window_module, "_read", lambda f: reads.append(f) or original_read(f))
+    monkeypatch.setattr(window_module, "read_rows", lambda *_a, **_k: pytest.fail("rows read"))
+    _same(window_search(con, cfg, state, binning, first, last, lambda _: None), want)
+    assert reads == []  # all six days from memory
+    release_caches()
+    _same(window_search(con, cfg, state, binning, first, last, lambda _: None), want)
+    assert len(reads) == 6  # from their files again

@@ -1,4 +1,6 @@
-"""How many OpenMP threads a model fit may use: the cores that are free when it starts.
+"""The project's use of the machine's cores: how many OpenMP threads a model fit may use (the
+cores that are free when it starts), and splitting independent work into near-equal parts
+run side by side on threads (:func:`near_equal`, :func:`side_by_side`).
 
 scikit-learn's histogram gradient boosting parallelises each tree node over OpenMP threads.
 On an idle two-core machine two threads fit a retraining challenger (410,000 rows, 20
@@ -16,9 +18,11 @@ the bit (tested).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from threadpoolctl import threadpool_limits
 
@@ -68,3 +72,20 @@ def fitting_threads() -> Iterator[int]:
     threads = fit_threads()
     with threadpool_limits(limits=threads, user_api="openmp"):
         yield threads
+
+
+def near_equal(count: int, parts: int) -> list[tuple[int, int]]:
+    """(start, stop) of ``parts`` near-equal consecutive ranges covering ``0..count``."""
+    bounds = [round(i * count / parts) for i in range(parts + 1)]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def side_by_side(
+    job: Callable[[int, int], Any], parts: list[tuple[int, int]], name: str = "part"
+) -> list[Any]:
+    """``job(start, stop)`` of each part, in order, on a thread each when there are several
+    (numpy's array work releases the GIL, so on two cores the parts overlap)."""
+    if len(parts) == 1:
+        return [job(*parts[0])]
+    with ThreadPoolExecutor(len(parts), thread_name_prefix=name) as pool:
+        return list(pool.map(lambda part: job(*part), parts))

@@ -3,6 +3,9 @@ or the count ``MONITORING_FIT_THREADS`` fixes; and the fitted model does not dep
 
 from __future__ import annotations
 
+import threading
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,3 +81,21 @@ def test_a_challenger_fitted_on_two_threads_scores_as_one_fitted_on_one():
             model.fit(x, y.to_numpy())
         scores.append(model.predict_proba(x)[:, 1])
     np.testing.assert_array_equal(scores[0], scores[1])
+
+
+def test_near_equal_parts_cover_the_range_in_order_and_run_side_by_side_in_order():
+    assert cores.near_equal(7, 3) == [(0, 2), (2, 5), (5, 7)]
+    assert cores.near_equal(10, 1) == [(0, 10)]
+    for count, parts in ((0, 1), (5, 5), (253, 2), (8191, 2)):
+        got = cores.near_equal(count, parts)
+        assert got[0][0] == 0 and got[-1][1] == count and len(got) == parts
+        assert all(a[1] == b[0] for a, b in pairwise(got))  # consecutive, no gap or overlap
+        assert max(b - a for a, b in got) - min(b - a for a, b in got) <= 1
+
+    def job(a: int, b: int) -> tuple[int, int, str]:
+        return a, b, threading.current_thread().name
+
+    out = cores.side_by_side(job, [(0, 3), (3, 6)], "probe")
+    assert [(a, b) for a, b, _ in out] == [(0, 3), (3, 6)]  # in the parts' order
+    assert all(name.startswith("probe") for *_, name in out)  # on the pool's threads
+    assert cores.side_by_side(job, [(0, 6)], "probe")[0][2] == threading.current_thread().name

@@ -15,6 +15,7 @@ import pandas as pd
 
 from monitoring_pipelines.config import ModelConfig
 from monitoring_pipelines.config.outliers import OutlierBackend, OutlierDetectorName
+from monitoring_pipelines.cores import near_equal
 from monitoring_pipelines.outliers import lazy_alibi
 from monitoring_pipelines.outliers.backends import Detector, make_detector
 from monitoring_pipelines.outliers.encoding import Encoder
@@ -34,8 +35,7 @@ def _parts(detector, rows: int) -> list[tuple[int, int]]:
     n = SCORING_THREADS if getattr(detector, "row_independent", False) else 1
     if rows < n * MIN_PART_ROWS:
         n = 1
-    bounds = np.linspace(0, rows, n + 1).astype(int)
-    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+    return near_equal(rows, n)
 
 
 @dataclass

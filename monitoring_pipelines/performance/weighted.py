@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import numpy as np
+
+from monitoring_pipelines.cores import near_equal, side_by_side
 
 EPS = np.finfo(np.float64).eps
 # floor(2**32 P(X <= k)) for X ~ Poisson(1), while below 2**32 - 1 (k = 0..11): the
@@ -43,18 +43,7 @@ def row_parts(rows: int, cells: int, threads: int = SPLIT_THREADS) -> list[tuple
     """(start, stop) of up to ``threads`` near-equal parts of ``rows`` weightings, at least
     two weightings each; the whole as one part when ``cells`` are too few to be worth it."""
     parts = min(threads, rows // 2) if cells >= MIN_SPLIT_CELLS else 1
-    if parts < 2:
-        return [(0, rows)]
-    bounds = [round(i * rows / parts) for i in range(parts + 1)]
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
-
-
-def _side_by_side(job: Callable[[int, int], Any], parts: list[tuple[int, int]]) -> list[Any]:
-    """``job(start, stop)`` of each part, on a thread each when there are several."""
-    if len(parts) == 1:
-        return [job(*parts[0])]
-    with ThreadPoolExecutor(len(parts), thread_name_prefix="weightings") as pool:
-        return list(pool.map(lambda part: job(*part), parts))
+    return near_equal(rows, max(parts, 1))
 
 
 def by_weightings(
@@ -66,7 +55,9 @@ def by_weightings(
     parts of the weightings side by side (:func:`row_parts`) and put back in order: the same
     figures as one call, to the bit, for any ``metrics`` whose figure of a weighting depends
     on that weighting alone (every function of this module; tested)."""
-    results = _side_by_side(lambda a, b: metrics(w[a:b]), row_parts(len(w), w.size, threads))
+    results = side_by_side(
+        lambda a, b: metrics(w[a:b]), row_parts(len(w), w.size, threads), "weightings"
+    )
     if len(results) == 1:
         return results[0]
     return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
@@ -90,7 +81,7 @@ def poisson_weights(
     def count_rows(a: int, b: int) -> None:
         out[a:b] = _poisson_counts(u[a:b])
 
-    _side_by_side(count_rows, row_parts(shape[0], u.size, threads))
+    side_by_side(count_rows, row_parts(shape[0], u.size, threads), "weights")
     return out
 
 

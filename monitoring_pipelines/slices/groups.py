@@ -6,11 +6,12 @@ and half the time here."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
+
+from monitoring_pipelines.cores import near_equal, side_by_side
 
 Codes = dict[str, tuple[np.ndarray, np.ndarray]]  # column -> (code per row, label per code)
 
@@ -107,11 +108,12 @@ def group_sums(
 
     rows = len(code[0])
     if threads > 1 and rows >= MIN_SPLIT_ROWS and len(sets) > 1:
-        bounds = [round(i * len(sets) / threads) for i in range(threads + 1)]
-        with ThreadPoolExecutor(threads, thread_name_prefix="group-sums") as pool:
-            runs = pool.map(lambda ab: [one_set(g) for g in sets[ab[0] : ab[1]]],
-                            zip(bounds[:-1], bounds[1:], strict=True))  # fmt: skip
-            done = [d for run in runs for d in run]
+        runs = side_by_side(
+            lambda a, b: [one_set(g) for g in sets[a:b]],
+            near_equal(len(sets), min(threads, len(sets))),
+            "group-sums",
+        )
+        done = [d for run in runs for d in run]
     else:
         done = [one_set(group) for group in sets]
     label_index = [[d[0][c] for d in done] for c in range(len(cols))]
